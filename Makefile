@@ -1,0 +1,28 @@
+# reactivation: PGXS build
+
+EXTENSION = reactivation
+MODULE_big = reactivation
+OBJS = \
+	src/reactivation.o \
+	src/util.o \
+	src/purchase_history.o \
+	src/measures.o
+
+DATA = $(wildcard sql/reactivation--*.sql)
+
+# pg_regress tests, in order (sql/<name>.sql, expected/<name>.out)
+REGRESS = \
+	purchase_history
+
+REGRESS_OPTS = --load-extension=reactivation
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# pgTAP tests (test/*.sql), run with pg_prove against a running server.
+PG_PROVE ?= pg_prove
+prove:
+	$(PG_PROVE) --ext .sql test/
+
+.PHONY: prove

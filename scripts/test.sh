@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Run every test of reactivation: build with warnings as errors and
+# assertions, install, start a throwaway cluster, then pg_regress
+# (sql/ + expected/) and pgTAP (test/*.sql through pg_prove).  Tests that read
+# the public data sets in ../shared/data skip with a message when it is absent.
+#
+#   scripts/test.sh            # everything
+#   PG_CONFIG=... RA_PGPORT=... scripts/test.sh   # another PostgreSQL / port
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PG_CONFIG=${PG_CONFIG:-pg_config}
+export PG_CONFIG
+
+scripts/install-deps.sh
+
+SUDO=""
+if [ "$(id -u)" != 0 ] && [ ! -w "$("$PG_CONFIG" --pkglibdir)" ]; then
+	SUDO="sudo"
+fi
+
+make -s clean
+make -s PG_CONFIG="$PG_CONFIG" PG_CFLAGS="-Werror -DUSE_ASSERT_CHECKING"
+$SUDO make -s PG_CONFIG="$PG_CONFIG" install
+
+eval "$(scripts/pgcluster.sh start)"
+trap 'scripts/pgcluster.sh stop' EXIT
+
+# The public data sets, when present beside the checkout.
+DATA_DIR=${RA_DATA_DIR:-$(cd .. && pwd)/shared/data}
+if [ ! -d "$DATA_DIR" ]; then
+	DATA_DIR=""
+fi
+
+status=0
+echo "== pg_regress"
+if ! make -s PG_CONFIG="$PG_CONFIG" installcheck; then
+	status=1
+	[ -f regression.diffs ] && head -200 regression.diffs
+fi
+
+echo "== pgTAP"
+psql -X -q -c "CREATE DATABASE reactivation_tap" >/dev/null
+if ! PGDATABASE=reactivation_tap pg_prove --ext .sql \
+	--set "datadir=${DATA_DIR:-none}" test/; then
+	status=1
+fi
+
+exit $status

@@ -1,0 +1,1109 @@
+/*
+ * purchase_history.c
+ *		The purchase_history type and aggregates: per-customer purchase state
+ *		built in one pass, exact, order-independent and parallel.
+ */
+#include "reactivation.h"
+
+#include "common/int.h"
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+
+/* ---------------------------------------------------------------------------
+ * Summary arithmetic
+ * ------------------------------------------------------------------------- */
+
+static void
+money_overflow(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("monetary total out of range for purchase_history"),
+			 errdetail("Totals are kept exactly with up to %d decimal places and 37 significant digits.",
+					   RA_MAX_SCALE)));
+}
+
+static inline void
+money_add(int128 *acc, int128 v)
+{
+	int128		r;
+
+	if (__builtin_add_overflow(*acc, v, &r) ||
+		r > RA_MAX_MANTISSA || r < -RA_MAX_MANTISSA)
+		money_overflow();
+	*acc = r;
+}
+
+/*
+ * summary_merge
+ *		Fold summary b into a.  a must describe at least one order.  Exact:
+ *		money is integer arithmetic at the larger of the two scales, so the
+ *		result is the same whatever the order or grouping of the merges.
+ */
+static void
+summary_merge(PhSummary *a, const PhSummary *b)
+{
+	int128		btotal = b->total;
+	int128		bfirst = b->first_day_total;
+	int32		aday;
+	int32		bday;
+
+	if (b->scale > a->scale)
+	{
+		if (!ra_rescale(&a->total, a->scale, b->scale) ||
+			!ra_rescale(&a->first_day_total, a->scale, b->scale))
+			money_overflow();
+		a->scale = b->scale;
+	}
+	else if (b->scale < a->scale)
+	{
+		if (!ra_rescale(&btotal, b->scale, a->scale) ||
+			!ra_rescale(&bfirst, b->scale, a->scale))
+			money_overflow();
+	}
+	money_add(&a->total, btotal);
+
+	aday = ra_day_of_timestamp(a->first_ts);
+	bday = ra_day_of_timestamp(b->first_ts);
+	if (bday < aday)
+		a->first_day_total = bfirst;
+	else if (bday == aday)
+		money_add(&a->first_day_total, bfirst);
+
+	if (b->first_ts < a->first_ts)
+		a->first_ts = b->first_ts;
+	if (b->last_ts > a->last_ts)
+		a->last_ts = b->last_ts;
+	if (pg_add_s64_overflow(a->orders, b->orders, &a->orders) ||
+		pg_add_s64_overflow(a->priced, b->priced, &a->priced))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("order count out of range for purchase_history")));
+}
+
+/* ---------------------------------------------------------------------------
+ * Transition state
+ * ------------------------------------------------------------------------- */
+
+/*
+ * Capacity that fills an allocation of the next power-of-two size at least
+ * PS_HEADER_SIZE + 4 * want bytes: the allocator rounds small chunks up to a
+ * power of two anyway, so the slack is free.
+ */
+static int32
+ps_capacity_for(int32 want)
+{
+	Size		need = PS_HEADER_SIZE + sizeof(int32) * (Size) want;
+	Size		size = 64;
+
+	while (size < need)
+		size <<= 1;
+	return (int32) ((size - PS_HEADER_SIZE) / sizeof(int32));
+}
+
+static PurchaseState *
+ps_create(MemoryContext ctx, int32 want)
+{
+	int32		cap = ps_capacity_for(Max(want, 1));
+	PurchaseState *st;
+
+	st = MemoryContextAllocZero(ctx, PS_HEADER_SIZE + sizeof(int32) * (Size) cap);
+	st->capacity = cap;
+	st->sorted = true;
+	return st;
+}
+
+/*
+ * ps_reserve
+ *		Make room for extra more days, first by sorting and de-duplicating
+ *		what is there, then by growing the chunk (repalloc keeps it in the
+ *		aggregate context).  Returns the possibly moved state.
+ */
+static PurchaseState *
+ps_reserve(PurchaseState *st, int32 extra)
+{
+	int32		cap;
+
+	if (st->ndays + extra <= st->capacity)
+		return st;
+	if (!st->sorted)
+	{
+		ra_sort_days(st->days, &st->ndays);
+		st->sorted = true;
+		/* keep a quarter free so that we do not sort again at once */
+		if (st->ndays + extra <= st->capacity - st->capacity / 4)
+			return st;
+	}
+	if ((int64) st->ndays + extra > PH_MAX_DAYS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("purchase_history cannot hold more than %d purchase days", PH_MAX_DAYS)));
+	cap = ps_capacity_for(Max(st->ndays + extra, st->capacity + 1));
+	st = repalloc(st, PS_HEADER_SIZE + sizeof(int32) * (Size) cap);
+	st->capacity = cap;
+	return st;
+}
+
+static inline PurchaseState *
+ps_append_day(PurchaseState *st, int32 day)
+{
+	if (st->ndays > 0)
+	{
+		int32		last = st->days[st->ndays - 1];
+
+		if (day == last)
+			return st;
+		if (day < last)
+			st->sorted = false;
+	}
+	if (st->ndays >= st->capacity)
+		st = ps_reserve(st, 1);
+	st->days[st->ndays++] = day;
+	return st;
+}
+
+/*
+ * ps_add_order
+ *		Add one order: time ts, and if has_amount an amount of mantissa at
+ *		scale.  This is the per-row hot path.
+ */
+static inline PurchaseState *
+ps_add_order(PurchaseState *st, int64 ts, bool has_amount, int128 mantissa, int scale)
+{
+	int32		day = ra_day_of_timestamp(ts);
+
+	if (st->s.orders == 0)
+	{
+		st->s.first_ts = st->s.last_ts = ts;
+		st->s.orders = 1;
+		if (has_amount)
+		{
+			st->s.priced = 1;
+			st->s.total = st->s.first_day_total = mantissa;
+			st->s.scale = scale;
+		}
+	}
+	else
+	{
+		PhSummary	one;
+
+		one.first_ts = one.last_ts = ts;
+		one.orders = 1;
+		one.priced = has_amount ? 1 : 0;
+		one.total = one.first_day_total = has_amount ? mantissa : 0;
+		one.scale = has_amount ? scale : 0;
+		summary_merge(&st->s, &one);
+	}
+	return ps_append_day(st, day);
+}
+
+/*
+ * ps_add_days
+ *		Append n days (ascending, unique) from another history or state.
+ */
+static PurchaseState *
+ps_add_days(PurchaseState *st, const int32 *days, int32 n, bool sorted)
+{
+	if (n == 0)
+		return st;
+	st = ps_reserve(st, n);
+	if (!sorted || (st->ndays > 0 && days[0] <= st->days[st->ndays - 1]))
+		st->sorted = false;
+	memcpy(st->days + st->ndays, days, sizeof(int32) * (Size) n);
+	st->ndays += n;
+	return st;
+}
+
+static PurchaseState *
+ps_add_summary(PurchaseState *st, const PhSummary *s)
+{
+	if (st->s.orders == 0)
+		st->s = *s;
+	else
+		summary_merge(&st->s, s);
+	return st;
+}
+
+/*
+ * ps_to_history
+ *		Build the stored form of a state, in the current memory context.
+ *		Sorts the state's days in place (the logical content is unchanged).
+ */
+static PurchaseHistory *
+ps_to_history(PurchaseState *st)
+{
+	PurchaseHistory *ph;
+
+	if (!st->sorted)
+	{
+		ra_sort_days(st->days, &st->ndays);
+		st->sorted = true;
+	}
+	ph = palloc0(PH_SIZE(st->ndays));
+	SET_VARSIZE(ph, PH_SIZE(st->ndays));
+	ph->version = PH_VERSION;
+	ph->ndays = st->ndays;
+	ph->s = st->s;
+	memcpy(ph->days, st->days, sizeof(int32) * (Size) st->ndays);
+	return ph;
+}
+
+static PurchaseState *
+ps_from_history(MemoryContext ctx, const PurchaseHistory *ph)
+{
+	PurchaseState *st = ps_create(ctx, ph->ndays);
+
+	st->s = ph->s;
+	memcpy(st->days, ph->days, sizeof(int32) * (Size) ph->ndays);
+	st->ndays = ph->ndays;
+	st->sorted = true;
+	return st;
+}
+
+/* ---------------------------------------------------------------------------
+ * Validation of values from outside (text, binary, serialized state)
+ * ------------------------------------------------------------------------- */
+
+static void
+corrupt(const char *what, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid %s", what),
+			 errdetail("%s", detail)));
+}
+
+/*
+ * ph_validate
+ *		Check every invariant of a purchase history (see reactivation.h);
+ *		what names the input in the error.  Called before any value from
+ *		text input, binary input or a serialized aggregate state is used.
+ */
+void
+ph_validate(const PurchaseHistory *ph, const char *what)
+{
+	const PhSummary *s = &ph->s;
+	int32		i;
+	int32		min_day = ra_day_of_timestamp(MIN_TIMESTAMP);
+	int32		max_day = ra_day_of_timestamp(END_TIMESTAMP - 1);
+
+	if (ph->version != PH_VERSION)
+		corrupt(what, "unsupported version");
+	if (ph->ndays < 1 || ph->ndays > PH_MAX_DAYS)
+		corrupt(what, "purchase day count out of range");
+	if (!IS_VALID_TIMESTAMP(s->first_ts) || !IS_VALID_TIMESTAMP(s->last_ts) ||
+		s->first_ts > s->last_ts)
+		corrupt(what, "first and last purchase times are out of range or out of order");
+	if (s->orders < ph->ndays || s->priced < 0 || s->priced > s->orders)
+		corrupt(what, "order counts are inconsistent with the purchase days");
+	if (s->scale < 0 || s->scale > RA_MAX_SCALE)
+		corrupt(what, "monetary scale out of range");
+	if (s->total > RA_MAX_MANTISSA || s->total < -RA_MAX_MANTISSA ||
+		s->first_day_total > RA_MAX_MANTISSA || s->first_day_total < -RA_MAX_MANTISSA)
+		corrupt(what, "monetary total out of range");
+	if (s->priced == 0 && (s->total != 0 || s->first_day_total != 0 || s->scale != 0))
+		corrupt(what, "monetary totals without priced orders");
+	for (i = 0; i < ph->ndays; i++)
+	{
+		if (ph->days[i] < min_day || ph->days[i] > max_day)
+			corrupt(what, "purchase day out of range");
+		if (i > 0 && ph->days[i] <= ph->days[i - 1])
+			corrupt(what, "purchase days are not strictly ascending");
+	}
+	if (ph->days[0] != ra_day_of_timestamp(s->first_ts) ||
+		ph->days[ph->ndays - 1] != ra_day_of_timestamp(s->last_ts))
+		corrupt(what, "first and last purchase times do not match the purchase days");
+}
+
+/*
+ * ph_days_until
+ *		Number of purchase days on or before as_of_day (binary search): the
+ *		history as it stood at the end of that day.
+ */
+int32
+ph_days_until(const PurchaseHistory *ph, int32 as_of_day)
+{
+	int32		lo = 0,
+				hi = ph->ndays;
+
+	while (lo < hi)
+	{
+		int32		mid = lo + (hi - lo) / 2;
+
+		if (ph->days[mid] <= as_of_day)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* ---------------------------------------------------------------------------
+ * Binary format (send/recv and aggregate serialization)
+ *
+ *	int8	version (1)
+ *	int8	flags (0)
+ *	int32	scale
+ *	int64	orders, priced, first_ts, last_ts
+ *	int64	total (high 64 bits), total (low 64 bits)
+ *	int64	first_day_total (high), first_day_total (low)
+ *	int32	ndays
+ *	int32	days[ndays]
+ * ------------------------------------------------------------------------- */
+
+static void
+send_int128(StringInfo buf, int128 v)
+{
+	pq_sendint64(buf, (int64) (v >> 64));
+	pq_sendint64(buf, (int64) (uint64) v);
+}
+
+static int128
+get_int128(StringInfo buf)
+{
+	uint64		hi = (uint64) pq_getmsgint64(buf);
+	uint64		lo = (uint64) pq_getmsgint64(buf);
+
+	return (int128) (((uint128) hi << 64) | lo);
+}
+
+static void
+ph_send_parts(StringInfo buf, const PhSummary *s, const int32 *days, int32 ndays)
+{
+	int32		i;
+
+	pq_sendbyte(buf, PH_VERSION);
+	pq_sendbyte(buf, 0);
+	pq_sendint32(buf, s->scale);
+	pq_sendint64(buf, s->orders);
+	pq_sendint64(buf, s->priced);
+	pq_sendint64(buf, s->first_ts);
+	pq_sendint64(buf, s->last_ts);
+	send_int128(buf, s->total);
+	send_int128(buf, s->first_day_total);
+	pq_sendint32(buf, ndays);
+	for (i = 0; i < ndays; i++)
+		pq_sendint32(buf, days[i]);
+}
+
+/*
+ * ph_recv_buf
+ *		Parse and validate the binary format; the result is palloc'd in the
+ *		current memory context.  Every length is checked against what is
+ *		left in the buffer before it is trusted.
+ */
+static PurchaseHistory *
+ph_recv_buf(StringInfo buf, const char *what)
+{
+	PurchaseHistory *ph;
+	PhSummary	s;
+	int			version;
+	int32		ndays;
+	int32		i;
+
+	if (buf->len - buf->cursor < 2 + 4 + 8 * 8 + 4)
+		corrupt(what, "value is too short");
+	version = pq_getmsgbyte(buf);
+	if (version != PH_VERSION)
+		corrupt(what, "unsupported version");
+	if (pq_getmsgbyte(buf) != 0)
+		corrupt(what, "unknown flags");
+	memset(&s, 0, sizeof(s));
+	s.scale = (int32) pq_getmsgint(buf, 4);
+	s.orders = pq_getmsgint64(buf);
+	s.priced = pq_getmsgint64(buf);
+	s.first_ts = pq_getmsgint64(buf);
+	s.last_ts = pq_getmsgint64(buf);
+	s.total = get_int128(buf);
+	s.first_day_total = get_int128(buf);
+	ndays = (int32) pq_getmsgint(buf, 4);
+	if (ndays < 1 || ndays > PH_MAX_DAYS ||
+		(int64) (buf->len - buf->cursor) != (int64) ndays * 4)
+		corrupt(what, "purchase day count does not match the length of the value");
+
+	ph = palloc0(PH_SIZE(ndays));
+	SET_VARSIZE(ph, PH_SIZE(ndays));
+	ph->version = PH_VERSION;
+	ph->ndays = ndays;
+	ph->s = s;
+	for (i = 0; i < ndays; i++)
+		ph->days[i] = (int32) pq_getmsgint(buf, 4);
+	ph_validate(ph, what);
+	return ph;
+}
+
+/* ---------------------------------------------------------------------------
+ * Text format
+ *
+ * A JSON object with fixed keys in a fixed order, so that ph::text::jsonb
+ * works and people can read it; times in UTC, whatever DateStyle and
+ * TimeZone are:
+ *
+ * {"orders": 3, "priced": 3, "total": 60.00, "first_day_total": 10.00,
+ *  "first": "2024-01-01 10:00:00+00", "last": "2024-01-20 09:30:00+00",
+ *  "days": ["2024-01-01", "2024-01-15", "2024-01-20"]}
+ * ------------------------------------------------------------------------- */
+
+PG_FUNCTION_INFO_V1(purchase_history_out);
+Datum
+purchase_history_out(PG_FUNCTION_ARGS)
+{
+	PurchaseHistory *ph = PG_GETARG_PURCHASE_HISTORY_P(0);
+	StringInfoData buf;
+	int32		i;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"orders\": " INT64_FORMAT ", \"priced\": " INT64_FORMAT,
+					 ph->s.orders, ph->s.priced);
+	if (ph->s.priced > 0)
+	{
+		appendStringInfo(&buf, ", \"total\": %s",
+						 ra_scaled_to_cstring(ph->s.total, ph->s.scale));
+		appendStringInfo(&buf, ", \"first_day_total\": %s",
+						 ra_scaled_to_cstring(ph->s.first_day_total, ph->s.scale));
+	}
+	else
+		appendStringInfoString(&buf, ", \"total\": null, \"first_day_total\": null");
+	appendStringInfoString(&buf, ", \"first\": \"");
+	ra_format_timestamp(&buf, ph->s.first_ts);
+	appendStringInfoString(&buf, "\", \"last\": \"");
+	ra_format_timestamp(&buf, ph->s.last_ts);
+	appendStringInfoString(&buf, "\", \"days\": [");
+	for (i = 0; i < ph->ndays; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoChar(&buf, '"');
+		ra_format_date(&buf, ph->days[i]);
+		appendStringInfoChar(&buf, '"');
+	}
+	appendStringInfoString(&buf, "]}");
+	PG_RETURN_CSTRING(buf.data);
+}
+
+typedef struct TextParser
+{
+	const char *input;			/* whole text, for messages */
+	const char *p;				/* cursor */
+} TextParser;
+
+static void
+syntax_error(TextParser *tp, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid input syntax for type purchase_history: \"%s\"", tp->input),
+			 errdetail("%s at character %d.", detail, (int) (tp->p - tp->input) + 1)));
+}
+
+static void
+skip_ws(TextParser *tp)
+{
+	while (*tp->p == ' ' || *tp->p == '\t' || *tp->p == '\n' || *tp->p == '\r')
+		tp->p++;
+}
+
+static void
+expect_char(TextParser *tp, char c)
+{
+	skip_ws(tp);
+	if (*tp->p != c)
+	{
+		char		detail[64];
+
+		snprintf(detail, sizeof(detail), "Expected \"%c\"", c);
+		syntax_error(tp, detail);
+	}
+	tp->p++;
+}
+
+static void
+expect_key(TextParser *tp, const char *key)
+{
+	size_t		len = strlen(key);
+
+	skip_ws(tp);
+	if (tp->p[0] != '"' || strncmp(tp->p + 1, key, len) != 0 || tp->p[len + 1] != '"')
+	{
+		char		detail[80];
+
+		snprintf(detail, sizeof(detail), "Expected key \"%s\"", key);
+		syntax_error(tp, detail);
+	}
+	tp->p += len + 2;
+	expect_char(tp, ':');
+	skip_ws(tp);
+}
+
+/* a token of digits, '-', '.' */
+static int
+number_token(TextParser *tp)
+{
+	int			n = 0;
+
+	skip_ws(tp);
+	while ((tp->p[n] >= '0' && tp->p[n] <= '9') || tp->p[n] == '-' || tp->p[n] == '.')
+		n++;
+	return n;
+}
+
+static int64
+parse_count(TextParser *tp)
+{
+	int			n = number_token(tp);
+	int128		m;
+	int			scale;
+
+	if (n == 0 || !ra_parse_scaled(tp->p, n, &m, &scale) || scale != 0 ||
+		m < 0 || m > PG_INT64_MAX)
+		syntax_error(tp, "Expected a non-negative integer");
+	tp->p += n;
+	return (int64) m;
+}
+
+/* money value or null; returns false for null */
+static bool
+parse_money(TextParser *tp, int128 *m, int *scale)
+{
+	int			n;
+
+	skip_ws(tp);
+	if (strncmp(tp->p, "null", 4) == 0)
+	{
+		tp->p += 4;
+		return false;
+	}
+	n = number_token(tp);
+	if (n == 0 || !ra_parse_scaled(tp->p, n, m, scale))
+		syntax_error(tp, "Expected an exact decimal number or null");
+	tp->p += n;
+	return true;
+}
+
+/* fixed-width unsigned digits */
+static bool
+digits(const char **p, int n, int *out)
+{
+	int			v = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		char		c = (*p)[i];
+
+		if (c < '0' || c > '9')
+			return false;
+		v = v * 10 + (c - '0');
+	}
+	*p += n;
+	*out = v;
+	return true;
+}
+
+/* "YYYY-MM-DD" [" BC"]; sets year in astronomical numbering (1 BC = 0) */
+static bool
+parse_ymd(const char **p, int *y, int *m, int *d)
+{
+	if (!digits(p, 4, y) || *(*p)++ != '-' || !digits(p, 2, m) ||
+		*(*p)++ != '-' || !digits(p, 2, d))
+		return false;
+	return true;
+}
+
+static bool
+parse_bc(const char **p, int *y)
+{
+	if (strncmp(*p, " BC", 3) == 0)
+	{
+		*p += 3;
+		*y = -(*y - 1);
+	}
+	return true;
+}
+
+static int32
+parse_date_string(TextParser *tp)
+{
+	const char *p;
+	int			y,
+				m,
+				d;
+
+	skip_ws(tp);
+	if (*tp->p != '"')
+		syntax_error(tp, "Expected a quoted date");
+	p = tp->p + 1;
+	if (!parse_ymd(&p, &y, &m, &d) || y == 0)
+		syntax_error(tp, "Expected a date as \"YYYY-MM-DD\"");
+	parse_bc(&p, &y);
+	if (*p != '"' || m < 1 || m > 12 || d < 1 || d > day_tab[isleap(y)][m - 1] ||
+		!IS_VALID_JULIAN(y, m, d))
+		syntax_error(tp, "Expected a valid date as \"YYYY-MM-DD\"");
+	tp->p = p + 1;
+	return date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
+}
+
+static int64
+parse_timestamp_string(TextParser *tp)
+{
+	const char *p;
+	struct pg_tm tm;
+	fsec_t		fsec = 0;
+	Timestamp	ts;
+	int			y;
+
+	skip_ws(tp);
+	if (*tp->p != '"')
+		syntax_error(tp, "Expected a quoted timestamp");
+	p = tp->p + 1;
+	memset(&tm, 0, sizeof(tm));
+	if (!parse_ymd(&p, &y, &tm.tm_mon, &tm.tm_mday) || y == 0 || *p++ != ' ' ||
+		!digits(&p, 2, &tm.tm_hour) || *p++ != ':' ||
+		!digits(&p, 2, &tm.tm_min) || *p++ != ':' ||
+		!digits(&p, 2, &tm.tm_sec))
+		syntax_error(tp, "Expected a timestamp as \"YYYY-MM-DD HH:MM:SS[.ffffff]+00\"");
+	if (*p == '.')
+	{
+		int			n = 0;
+		int			f = 0;
+
+		p++;
+		while (p[n] >= '0' && p[n] <= '9' && n < 6)
+		{
+			f = f * 10 + (p[n] - '0');
+			n++;
+		}
+		if (n == 0 || (p[n] >= '0' && p[n] <= '9'))
+			syntax_error(tp, "Expected 1 to 6 fractional digits");
+		p += n;
+		while (n++ < 6)
+			f *= 10;
+		fsec = f;
+	}
+	if (strncmp(p, "+00", 3) != 0)
+		syntax_error(tp, "Expected a UTC timestamp ending in \"+00\"");
+	p += 3;
+	parse_bc(&p, &y);
+	tm.tm_year = y;
+	if (*p != '"' || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+		tm.tm_mday > day_tab[isleap(y)][tm.tm_mon - 1] ||
+		tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 59 ||
+		tm2timestamp(&tm, fsec, NULL, &ts) != 0 || !IS_VALID_TIMESTAMP(ts))
+		syntax_error(tp, "Expected a valid timestamp");
+	tp->p = p + 1;
+	return ts;
+}
+
+PG_FUNCTION_INFO_V1(purchase_history_in);
+Datum
+purchase_history_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	TextParser	tp;
+	PhSummary	s;
+	int128		fdt = 0;
+	int			tscale = 0;
+	int			fscale = 0;
+	bool		has_total;
+	bool		has_fdt;
+	int32		ndays = 0;
+	int32		cap = 16;
+	int32	   *days = palloc(sizeof(int32) * cap);
+	PurchaseHistory *ph;
+
+	tp.input = tp.p = str;
+	memset(&s, 0, sizeof(s));
+
+	expect_char(&tp, '{');
+	expect_key(&tp, "orders");
+	s.orders = parse_count(&tp);
+	expect_char(&tp, ',');
+	expect_key(&tp, "priced");
+	s.priced = parse_count(&tp);
+	expect_char(&tp, ',');
+	expect_key(&tp, "total");
+	has_total = parse_money(&tp, &s.total, &tscale);
+	expect_char(&tp, ',');
+	expect_key(&tp, "first_day_total");
+	has_fdt = parse_money(&tp, &fdt, &fscale);
+	expect_char(&tp, ',');
+	expect_key(&tp, "first");
+	s.first_ts = parse_timestamp_string(&tp);
+	expect_char(&tp, ',');
+	expect_key(&tp, "last");
+	s.last_ts = parse_timestamp_string(&tp);
+	expect_char(&tp, ',');
+	expect_key(&tp, "days");
+	expect_char(&tp, '[');
+	skip_ws(&tp);
+	if (*tp.p != ']')
+	{
+		for (;;)
+		{
+			if (ndays >= PH_MAX_DAYS)
+				syntax_error(&tp, "Too many purchase days");
+			if (ndays == cap)
+			{
+				cap *= 2;
+				days = repalloc(days, sizeof(int32) * cap);
+			}
+			days[ndays++] = parse_date_string(&tp);
+			skip_ws(&tp);
+			if (*tp.p == ',')
+			{
+				tp.p++;
+				continue;
+			}
+			break;
+		}
+	}
+	expect_char(&tp, ']');
+	expect_char(&tp, '}');
+	skip_ws(&tp);
+	if (*tp.p != '\0')
+		syntax_error(&tp, "Unexpected text after the value");
+
+	if (has_total != has_fdt || has_total != (s.priced > 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type purchase_history: \"%s\"", str),
+				 errdetail("\"total\" and \"first_day_total\" must both be numbers when \"priced\" is positive, and both null otherwise.")));
+	if (has_total)
+	{
+		s.scale = Max(tscale, fscale);
+		if (!ra_rescale(&s.total, tscale, s.scale) ||
+			!ra_rescale(&fdt, fscale, s.scale))
+			money_overflow();
+		s.first_day_total = fdt;
+	}
+
+	ph = palloc0(PH_SIZE(Max(ndays, 1)));
+	SET_VARSIZE(ph, PH_SIZE(ndays));
+	ph->version = PH_VERSION;
+	ph->ndays = ndays;
+	ph->s = s;
+	if (ndays > 0)
+		memcpy(ph->days, days, sizeof(int32) * ndays);
+	if (ndays == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type purchase_history: \"%s\"", str),
+				 errdetail("A purchase history has at least one purchase day.")));
+	ph_validate(ph, "purchase_history value");
+	PG_RETURN_POINTER(ph);
+}
+
+PG_FUNCTION_INFO_V1(purchase_history_send);
+Datum
+purchase_history_send(PG_FUNCTION_ARGS)
+{
+	PurchaseHistory *ph = PG_GETARG_PURCHASE_HISTORY_P(0);
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	ph_send_parts(&buf, &ph->s, ph->days, ph->ndays);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(purchase_history_recv);
+Datum
+purchase_history_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+
+	PG_RETURN_POINTER(ph_recv_buf(buf, "binary purchase_history value"));
+}
+
+/* ---------------------------------------------------------------------------
+ * Aggregates
+ * ------------------------------------------------------------------------- */
+
+typedef enum
+{
+	TIME_TIMESTAMP,				/* timestamptz or timestamp: int64 */
+	TIME_DATE
+} TimeKind;
+
+typedef enum
+{
+	AMOUNT_NONE,
+	AMOUNT_NUMERIC,
+	AMOUNT_FLOAT8
+} AmountKind;
+
+static MemoryContext
+agg_context(FunctionCallInfo fcinfo, const char *fname)
+{
+	MemoryContext aggctx;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "%s called in non-aggregate context", fname);
+	return aggctx;
+}
+
+/*
+ * sfunc_common
+ *		Transition of purchase_history(ordered_at [, amount]).  A NULL
+ *		ordered_at skips the row; a NULL amount counts the order with no
+ *		money.  The state is created in the aggregate context on the first
+ *		non-NULL time and mutated in place (it may move when it grows).
+ */
+static inline Datum
+sfunc_common(FunctionCallInfo fcinfo, TimeKind tk, AmountKind ak)
+{
+	MemoryContext aggctx = agg_context(fcinfo, "purchase_history_sfunc");
+	PurchaseState *st = PG_ARGISNULL(0) ? NULL : (PurchaseState *) PG_GETARG_POINTER(0);
+	int64		ts;
+	bool		has_amount = false;
+	int128		mantissa = 0;
+	int			scale = 0;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st);
+	}
+
+	if (tk == TIME_DATE)
+	{
+		DateADT		d = PG_GETARG_DATEADT(1);
+
+		if (DATE_NOT_FINITE(d))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("ordered_at must be finite"),
+					 errdetail("Got %s.", DATE_IS_NOBEGIN(d) ? "-infinity" : "infinity")));
+		if (!IS_VALID_DATE(d) || d >= TIMESTAMP_END_JULIAN - POSTGRES_EPOCH_JDATE)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("ordered_at is out of range for purchase_history")));
+		ts = (int64) d * USECS_PER_DAY;
+	}
+	else
+	{
+		ts = PG_GETARG_INT64(1);
+		if (TIMESTAMP_NOT_FINITE(ts))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("ordered_at must be finite"),
+					 errdetail("Got %s.", TIMESTAMP_IS_NOBEGIN(ts) ? "-infinity" : "infinity")));
+	}
+
+	if (ak != AMOUNT_NONE && !PG_ARGISNULL(2))
+	{
+		has_amount = true;
+		if (ak == AMOUNT_NUMERIC)
+			scale = ra_numeric_to_scaled(PG_GETARG_DATUM(2), &mantissa, "amount");
+		else
+			scale = ra_float8_to_scaled(PG_GETARG_FLOAT8(2), &mantissa, "amount");
+	}
+
+	if (st == NULL)
+		st = ps_create(aggctx, 1);
+	st = ps_add_order(st, ts, has_amount, mantissa, scale);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(purchase_history_sfunc_ts_numeric);
+Datum
+purchase_history_sfunc_ts_numeric(PG_FUNCTION_ARGS)
+{
+	return sfunc_common(fcinfo, TIME_TIMESTAMP, AMOUNT_NUMERIC);
+}
+
+PG_FUNCTION_INFO_V1(purchase_history_sfunc_ts_float8);
+Datum
+purchase_history_sfunc_ts_float8(PG_FUNCTION_ARGS)
+{
+	return sfunc_common(fcinfo, TIME_TIMESTAMP, AMOUNT_FLOAT8);
+}
+
+PG_FUNCTION_INFO_V1(purchase_history_sfunc_ts);
+Datum
+purchase_history_sfunc_ts(PG_FUNCTION_ARGS)
+{
+	return sfunc_common(fcinfo, TIME_TIMESTAMP, AMOUNT_NONE);
+}
+
+PG_FUNCTION_INFO_V1(purchase_history_sfunc_date_numeric);
+Datum
+purchase_history_sfunc_date_numeric(PG_FUNCTION_ARGS)
+{
+	return sfunc_common(fcinfo, TIME_DATE, AMOUNT_NUMERIC);
+}
+
+PG_FUNCTION_INFO_V1(purchase_history_sfunc_date_float8);
+Datum
+purchase_history_sfunc_date_float8(PG_FUNCTION_ARGS)
+{
+	return sfunc_common(fcinfo, TIME_DATE, AMOUNT_FLOAT8);
+}
+
+PG_FUNCTION_INFO_V1(purchase_history_sfunc_date);
+Datum
+purchase_history_sfunc_date(PG_FUNCTION_ARGS)
+{
+	return sfunc_common(fcinfo, TIME_DATE, AMOUNT_NONE);
+}
+
+/*
+ * purchase_history_merge_sfunc
+ *		Transition of merge(purchase_history): fold a stored history into
+ *		the state.  NULL inputs are skipped.
+ */
+PG_FUNCTION_INFO_V1(purchase_history_merge_sfunc);
+Datum
+purchase_history_merge_sfunc(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx = agg_context(fcinfo, "purchase_history_merge_sfunc");
+	PurchaseState *st = PG_ARGISNULL(0) ? NULL : (PurchaseState *) PG_GETARG_POINTER(0);
+	PurchaseHistory *ph;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st);
+	}
+	ph = PG_GETARG_PURCHASE_HISTORY_P(1);
+	if (st == NULL)
+		st = ps_from_history(aggctx, ph);
+	else
+	{
+		st = ps_add_summary(st, &ph->s);
+		st = ps_add_days(st, ph->days, ph->ndays, true);
+	}
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * purchase_history_combine
+ *		Combine two partial states (parallel aggregation).  When the left one
+ *		is NULL the right one is copied into the aggregate context.
+ */
+PG_FUNCTION_INFO_V1(purchase_history_combine);
+Datum
+purchase_history_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx = agg_context(fcinfo, "purchase_history_combine");
+	PurchaseState *a = PG_ARGISNULL(0) ? NULL : (PurchaseState *) PG_GETARG_POINTER(0);
+	PurchaseState *b = PG_ARGISNULL(1) ? NULL : (PurchaseState *) PG_GETARG_POINTER(1);
+
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	if (a == NULL)
+	{
+		a = ps_create(aggctx, b->ndays);
+		a->s = b->s;
+		memcpy(a->days, b->days, sizeof(int32) * (Size) b->ndays);
+		a->ndays = b->ndays;
+		a->sorted = b->sorted;
+		PG_RETURN_POINTER(a);
+	}
+	a = ps_add_summary(a, &b->s);
+	a = ps_add_days(a, b->days, b->ndays, b->sorted);
+	PG_RETURN_POINTER(a);
+}
+
+PG_FUNCTION_INFO_V1(purchase_history_serialize);
+Datum
+purchase_history_serialize(PG_FUNCTION_ARGS)
+{
+	PurchaseState *st = (PurchaseState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "purchase_history_serialize called in non-aggregate context");
+	if (!st->sorted)
+	{
+		ra_sort_days(st->days, &st->ndays);
+		st->sorted = true;
+	}
+	pq_begintypsend(&buf);
+	ph_send_parts(&buf, &st->s, st->days, st->ndays);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(purchase_history_deserialize);
+Datum
+purchase_history_deserialize(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+	PurchaseHistory *ph;
+	PurchaseState *st;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "purchase_history_deserialize called in non-aggregate context");
+	buf.data = VARDATA_ANY(b);
+	buf.len = VARSIZE_ANY_EXHDR(b);
+	buf.maxlen = buf.len;
+	buf.cursor = 0;
+	ph = ph_recv_buf(&buf, "serialized purchase_history state");
+	st = ps_from_history(CurrentMemoryContext, ph);
+	pfree(ph);
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * purchase_history_final
+ *		Final function of purchase_history and merge: the stored value, or
+ *		NULL when no row had a time.  Sorts the state in place
+ *		(FINALFUNC_MODIFY = READ_WRITE) and never frees it.
+ */
+PG_FUNCTION_INFO_V1(purchase_history_final);
+Datum
+purchase_history_final(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_POINTER(ps_to_history((PurchaseState *) PG_GETARG_POINTER(0)));
+}
+
+/*
+ * purchase_history_concat
+ *		a || b: the history of both sets of orders, exactly as if they had
+ *		been aggregated together.  STRICT: NULL || x is NULL.
+ */
+PG_FUNCTION_INFO_V1(purchase_history_concat);
+Datum
+purchase_history_concat(PG_FUNCTION_ARGS)
+{
+	PurchaseHistory *a = PG_GETARG_PURCHASE_HISTORY_P(0);
+	PurchaseHistory *b = PG_GETARG_PURCHASE_HISTORY_P(1);
+	PurchaseHistory *r;
+	int32		i = 0,
+				j = 0,
+				n = 0;
+
+	r = palloc0(PH_SIZE(a->ndays + b->ndays));
+	r->version = PH_VERSION;
+	r->s = a->s;
+	summary_merge(&r->s, &b->s);
+	/* union of two ascending lists */
+	while (i < a->ndays || j < b->ndays)
+	{
+		int32		d;
+
+		if (j >= b->ndays || (i < a->ndays && a->days[i] < b->days[j]))
+			d = a->days[i++];
+		else if (i >= a->ndays || b->days[j] < a->days[i])
+			d = b->days[j++];
+		else
+		{
+			d = a->days[i++];
+			j++;
+		}
+		r->days[n++] = d;
+	}
+	r->ndays = n;
+	SET_VARSIZE(r, PH_SIZE(n));
+	PG_RETURN_POINTER(r);
+}

@@ -1,0 +1,512 @@
+/*
+ * util.c
+ *		Exact money arithmetic, day arithmetic and argument checks shared by
+ *		the reactivation aggregates and measures.
+ */
+#include "reactivation.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+/*
+ * The on-disk layout of numeric, as defined in PostgreSQL's numeric.c.  It is
+ * a storage format, so it is stable across releases (pg_upgrade keeps numeric
+ * columns as they are); reading it directly saves the text round trip or the
+ * chain of numeric operations that the public API would need for every row.
+ */
+#define RA_NBASE					10000
+#define RA_NUMERIC_SIGN_MASK		0xC000
+#define RA_NUMERIC_NEG				0x4000
+#define RA_NUMERIC_SHORT			0x8000
+#define RA_NUMERIC_SPECIAL			0xC000
+#define RA_NUMERIC_DSCALE_MASK		0x3FFF
+#define RA_NUMERIC_SHORT_SIGN_MASK	0x2000
+#define RA_NUMERIC_SHORT_DSCALE_MASK	0x1F80
+#define RA_NUMERIC_SHORT_DSCALE_SHIFT	7
+#define RA_NUMERIC_SHORT_WEIGHT_SIGN_MASK 0x0040
+#define RA_NUMERIC_SHORT_WEIGHT_MASK	0x003F
+
+static const int128 pow10_128[] = {
+	(int128) 1,
+	(int128) 10,
+	(int128) 100,
+	(int128) 1000,
+	(int128) 10000,
+	(int128) 100000,
+	(int128) 1000000,
+	(int128) 10000000,
+	(int128) 100000000,
+	(int128) 1000000000,
+	(int128) 10000000000LL,
+	(int128) 100000000000LL,
+	(int128) 1000000000000LL,
+	(int128) 10000000000000LL,
+	(int128) 100000000000000LL,
+	(int128) 1000000000000000LL,
+	(int128) 10000000000000000LL,
+	(int128) 100000000000000000LL,
+	(int128) 1000000000000000000LL,
+	(int128) 1000000000000000000LL * 10,
+	(int128) 1000000000000000000LL * 100,
+};
+
+/*
+ * ra_rescale
+ *		Multiply a scaled mantissa so that it is expressed at a larger scale.
+ *		Returns false on overflow (the mantissa is then unchanged).
+ */
+bool
+ra_rescale(int128 *mantissa, int from_scale, int to_scale)
+{
+	int128		f;
+	int128		r;
+
+	Assert(from_scale <= to_scale && to_scale <= RA_MAX_SCALE);
+	if (from_scale == to_scale)
+		return true;
+	f = pow10_128[to_scale - from_scale];
+	if (__builtin_mul_overflow(*mantissa, f, &r) ||
+		r > RA_MAX_MANTISSA || r < -RA_MAX_MANTISSA)
+		return false;
+	*mantissa = r;
+	return true;
+}
+
+static void
+amount_out_of_range(const char *argname)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("%s is out of range for purchase_history", argname),
+			 errdetail("Amounts are kept exactly with up to %d decimal places and 37 significant digits.",
+					   RA_MAX_SCALE)));
+}
+
+/*
+ * ra_numeric_to_scaled
+ *		Convert a numeric to an exact scaled integer at the numeric's own
+ *		display scale; returns that scale.  NaN and infinities raise an error
+ *		naming argname.  Trailing zero decimals beyond RA_MAX_SCALE (as in
+ *		1/3.0 rounded back) are dropped; a value that really needs more
+ *		decimals is an error, never silently rounded.
+ */
+int
+ra_numeric_to_scaled(Datum num, int128 *mantissa, const char *argname)
+{
+	struct varlena *v = (struct varlena *) PG_DETOAST_DATUM_PACKED(num);
+	const char *data = VARDATA_ANY(v);
+	int			len = VARSIZE_ANY_EXHDR(v);
+	uint16		header;
+	int			weight;
+	int			dscale;
+	bool		neg;
+	const int16 *digits;
+	int			ndigits;
+	int			exp10;
+	int128		m = 0;
+	int			i;
+
+	if (len < (int) sizeof(uint16))
+		elog(ERROR, "invalid numeric datum");
+	memcpy(&header, data, sizeof(uint16));
+
+	if ((header & RA_NUMERIC_SIGN_MASK) == RA_NUMERIC_SPECIAL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a finite number", argname),
+				 errdetail("Got %s.", numeric_is_nan(DatumGetNumeric(num)) ? "NaN" : "an infinite value")));
+
+	if ((header & RA_NUMERIC_SIGN_MASK) == RA_NUMERIC_SHORT)
+	{
+		neg = (header & RA_NUMERIC_SHORT_SIGN_MASK) != 0;
+		dscale = (header & RA_NUMERIC_SHORT_DSCALE_MASK) >> RA_NUMERIC_SHORT_DSCALE_SHIFT;
+		weight = (header & RA_NUMERIC_SHORT_WEIGHT_MASK);
+		if (header & RA_NUMERIC_SHORT_WEIGHT_SIGN_MASK)
+			weight |= ~RA_NUMERIC_SHORT_WEIGHT_MASK;
+		digits = (const int16 *) (data + sizeof(uint16));
+		ndigits = (len - sizeof(uint16)) / sizeof(int16);
+	}
+	else
+	{
+		int16		w;
+
+		if (len < (int) (2 * sizeof(uint16)))
+			elog(ERROR, "invalid numeric datum");
+		neg = (header & RA_NUMERIC_SIGN_MASK) == RA_NUMERIC_NEG;
+		dscale = header & RA_NUMERIC_DSCALE_MASK;
+		memcpy(&w, data + sizeof(uint16), sizeof(int16));
+		weight = w;
+		digits = (const int16 *) (data + 2 * sizeof(uint16));
+		ndigits = (len - 2 * sizeof(uint16)) / sizeof(int16);
+	}
+
+	/* zero */
+	if (ndigits == 0)
+	{
+		*mantissa = 0;
+		return Min(dscale, RA_MAX_SCALE);
+	}
+
+	/* value = digits * NBASE^(weight - ndigits + 1); we want value * 10^dscale */
+	for (i = 0; i < ndigits; i++)
+	{
+		int16		d;
+
+		memcpy(&d, digits + i, sizeof(int16));
+		if (m > RA_MAX_MANTISSA / RA_NBASE)
+			amount_out_of_range(argname);
+		m = m * RA_NBASE + d;
+	}
+	exp10 = 4 * (weight - ndigits + 1) + dscale;
+
+	/*
+	 * Drop trailing zero decimals beyond the largest scale we keep (numeric
+	 * arithmetic can leave dscale above 20 with zeros at the end); a value that
+	 * really needs more decimals is an error, never silently rounded.
+	 */
+	while (dscale > RA_MAX_SCALE)
+	{
+		if (exp10 > 0)
+			exp10--;
+		else if (m % 10 == 0)
+			m /= 10;
+		else
+			amount_out_of_range(argname);
+		dscale--;
+	}
+
+	if (exp10 > 0)
+	{
+		while (exp10 > 0)
+		{
+			int			step = Min(exp10, 18);
+
+			if (!ra_rescale(&m, 0, step))
+				amount_out_of_range(argname);
+			exp10 -= step;
+		}
+	}
+	else if (exp10 < 0)
+	{
+		/* the last base-NBASE group is padded with zeros past dscale */
+		while (exp10 < 0)
+		{
+			if (m % 10 != 0)
+				elog(ERROR, "numeric datum has digits beyond its display scale");
+			m /= 10;
+			exp10++;
+		}
+	}
+	if (m > RA_MAX_MANTISSA)
+		amount_out_of_range(argname);
+
+	*mantissa = neg ? -m : m;
+	return dscale;
+}
+
+/*
+ * ra_float8_to_scaled
+ *		Convert a double to an exact scaled integer the way PostgreSQL's
+ *		float8-to-numeric cast does: rounded to 15 significant decimal digits
+ *		(DBL_DIG), trailing zero decimals dropped.  So 19.99::float8 counts as
+ *		exactly 19.99, and sums of such amounts are exact and independent of
+ *		the order they are added in.
+ */
+int
+ra_float8_to_scaled(float8 val, int128 *mantissa, const char *argname)
+{
+	char		buf[64];
+	int128		m;
+	int			scale;
+
+	if (isnan(val) || isinf(val))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a finite number", argname),
+				 errdetail("Got %s.", isnan(val) ? "NaN" : "an infinite value")));
+	if (val == 0)
+	{
+		*mantissa = 0;
+		return 0;
+	}
+
+	/*
+	 * %.*e with DBL_DIG - 1 gives exactly DBL_DIG significant digits with the
+	 * C library's correct rounding, the same digits as float8 -> numeric.
+	 */
+	snprintf(buf, sizeof(buf), "%.*e", DBL_DIG - 1, val);
+	{
+		const char *p = buf;
+		bool		neg = false;
+		int			ndig = 0;
+		int			exp;
+		char	   *e;
+
+		m = 0;
+		if (*p == '-')
+		{
+			neg = true;
+			p++;
+		}
+		for (; *p && *p != 'e'; p++)
+		{
+			if (*p == '.')
+				continue;
+			m = m * 10 + (*p - '0');
+			ndig++;
+		}
+		if (*p != 'e')
+			elog(ERROR, "could not format double precision value");
+		exp = (int) strtol(p + 1, &e, 10);
+		/* value = m * 10^(exp - (ndig - 1)) */
+		scale = (ndig - 1) - exp;
+		while (scale > 0 && m % 10 == 0)
+		{
+			m /= 10;
+			scale--;
+		}
+		if (scale < 0)
+		{
+			if (-scale > 18 || !ra_rescale(&m, 0, -scale))
+				amount_out_of_range(argname);
+			scale = 0;
+		}
+		if (scale > RA_MAX_SCALE)
+			amount_out_of_range(argname);
+		*mantissa = neg ? -m : m;
+	}
+	return scale;
+}
+
+/*
+ * ra_scaled_to_cstring
+ *		Exact decimal text of mantissa / 10^scale, palloc'd.
+ */
+char *
+ra_scaled_to_cstring(int128 mantissa, int scale)
+{
+	char		digits[64];
+	char	   *out;
+	char	   *p;
+	int			n = 0;
+	bool		neg = mantissa < 0;
+	uint128		u = neg ? -(uint128) mantissa : (uint128) mantissa;
+	int			i;
+
+	do
+	{
+		digits[n++] = '0' + (int) (u % 10);
+		u /= 10;
+	} while (u != 0);
+	while (n <= scale)
+		digits[n++] = '0';
+
+	out = palloc(n + 3);
+	p = out;
+	if (neg)
+		*p++ = '-';
+	for (i = n - 1; i >= 0; i--)
+	{
+		*p++ = digits[i];
+		if (i == scale && scale > 0)
+			*p++ = '.';
+	}
+	*p = '\0';
+	return out;
+}
+
+/*
+ * ra_scaled_to_numeric
+ *		numeric Datum of mantissa / 10^scale, with exactly that display scale.
+ */
+Datum
+ra_scaled_to_numeric(int128 mantissa, int scale)
+{
+	char	   *s = ra_scaled_to_cstring(mantissa, scale);
+
+	return DirectFunctionCall3(numeric_in, CStringGetDatum(s),
+							   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+}
+
+/*
+ * ra_parse_scaled
+ *		Parse an exact decimal [-]digits[.digits] of len bytes.  Returns false
+ *		when the text is not such a number or does not fit.
+ */
+bool
+ra_parse_scaled(const char *str, int len, int128 *mantissa, int *scale)
+{
+	int			i = 0;
+	bool		neg = false;
+	bool		dot = false;
+	int			sc = 0;
+	int			nd = 0;
+	int128		m = 0;
+
+	if (len > 0 && str[0] == '-')
+	{
+		neg = true;
+		i++;
+	}
+	for (; i < len; i++)
+	{
+		char		c = str[i];
+
+		if (c == '.' && !dot)
+		{
+			dot = true;
+			continue;
+		}
+		if (c < '0' || c > '9')
+			return false;
+		if (m > RA_MAX_MANTISSA / 10)
+			return false;
+		m = m * 10 + (c - '0');
+		nd++;
+		if (dot)
+			sc++;
+	}
+	if (nd == 0 || sc > RA_MAX_SCALE || (dot && sc == 0))
+		return false;
+	*mantissa = neg ? -m : m;
+	*scale = sc;
+	return true;
+}
+
+/*
+ * ra_day_of_timestamp
+ *		Calendar day (days since 2000-01-01) of a timestamp taken as UTC.
+ *		Floor division, so times before 2000 land on the right day.
+ */
+int32
+ra_day_of_timestamp(int64 ts)
+{
+	int64		d = ts / USECS_PER_DAY;
+
+	if (ts % USECS_PER_DAY < 0)
+		d--;
+	return (int32) d;
+}
+
+/*
+ * ra_format_timestamp
+ *		Append ts as "YYYY-MM-DD HH:MM:SS[.ffffff]+00", UTC, independent of the
+ *		session's DateStyle and TimeZone.
+ */
+void
+ra_format_timestamp(StringInfo buf, int64 ts)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	appendStringInfo(buf, "%04d-%02d-%02d %02d:%02d:%02d",
+					 tm.tm_year, tm.tm_mon, tm.tm_mday,
+					 tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (fsec != 0)
+	{
+		char		frac[8];
+		int			n;
+
+		snprintf(frac, sizeof(frac), "%06d", (int) fsec);
+		n = 6;
+		while (n > 1 && frac[n - 1] == '0')
+			n--;
+		appendStringInfo(buf, ".%.*s", n, frac);
+	}
+	appendStringInfoString(buf, "+00");
+}
+
+/*
+ * ra_format_date
+ *		Append a day number as ISO "YYYY-MM-DD" (years before 1 are not
+ *		reachable: days come from finite timestamps after 4713 BC and are
+ *		printed with a BC suffix like date_out does).
+ */
+void
+ra_format_date(StringInfo buf, int32 day)
+{
+	int			y,
+				m,
+				d;
+
+	j2date(day + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+	if (y > 0)
+		appendStringInfo(buf, "%04d-%02d-%02d", y, m, d);
+	else
+		appendStringInfo(buf, "%04d-%02d-%02d BC", -(y - 1), m, d);
+}
+
+/*
+ * ra_check_as_of
+ *		Validate an as_of date argument and return it as a day number.
+ */
+int32
+ra_check_as_of(DateADT as_of)
+{
+	if (DATE_NOT_FINITE(as_of))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("as_of must be a finite date"),
+				 errdetail("Got %s.", DATE_IS_NOBEGIN(as_of) ? "-infinity" : "infinity")));
+	return (int32) as_of;
+}
+
+/*
+ * ra_parse_period
+ *		The period argument of the btyd_* measures: 'day' or 'week'
+ *		(case-insensitive); returns its length in days.
+ */
+int
+ra_parse_period(text *period)
+{
+	char	   *s = text_to_cstring(period);
+
+	if (pg_strcasecmp(s, "day") == 0)
+		return RA_PERIOD_DAY;
+	if (pg_strcasecmp(s, "week") == 0)
+		return RA_PERIOD_WEEK;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("period must be 'day' or 'week'"),
+			 errdetail("Got '%s'.", s)));
+	return 0;					/* keep compiler quiet */
+}
+
+static int
+cmp_int32(const void *a, const void *b)
+{
+	int32		x = *(const int32 *) a;
+	int32		y = *(const int32 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * ra_sort_days
+ *		Sort days[0..*n) ascending and drop duplicates in place.
+ */
+void
+ra_sort_days(int32 *days, int32 *n)
+{
+	int32		i,
+				j;
+
+	if (*n < 2)
+		return;
+	qsort(days, *n, sizeof(int32), cmp_int32);
+	for (i = 1, j = 0; i < *n; i++)
+	{
+		if (days[i] != days[j])
+			days[++j] = days[i];
+	}
+	*n = j + 1;
+}
