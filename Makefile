@@ -6,13 +6,19 @@ OBJS = \
 	src/reactivation.o \
 	src/util.o \
 	src/purchase_history.o \
-	src/measures.o
+	src/measures.o \
+	src/scoring.o \
+	src/segments.o \
+	src/lifecycle.o
 
 DATA = $(wildcard sql/reactivation--*.sql)
 
 # pg_regress tests, in order (sql/<name>.sql, expected/<name>.out)
 REGRESS = \
-	purchase_history
+	purchase_history \
+	scores \
+	segments \
+	lifecycle
 
 REGRESS_OPTS = --load-extension=reactivation
 

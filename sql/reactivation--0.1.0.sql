@@ -322,3 +322,374 @@ CREATE FUNCTION purchase_summary(
 	AS 'MODULE_PATHNAME', 'ph_purchase_summary' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION purchase_summary(purchase_history, date, text) IS
 	'Every purchase_history measure as one row, each column equal to the function of the same name';
+
+-------------------------------------------------------------------------------
+-- Scores, segments and lifecycle
+-------------------------------------------------------------------------------
+
+-- rfm_breaks: exact population breaks, computed once over all customers
+
+CREATE FUNCTION rfm_breaks_sfunc(internal, double precision) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_breaks_sfunc(internal, double precision, integer) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_breaks_sfunc(internal, double precision, integer, text) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_breaks_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_breaks_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION rfm_breaks_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION rfm_breaks_final(internal) RETURNS double precision[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE rfm_breaks(value double precision) (
+	SFUNC = rfm_breaks_sfunc, STYPE = internal,
+	FINALFUNC = rfm_breaks_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = rfm_breaks_combine,
+	SERIALFUNC = rfm_breaks_serialize, DESERIALFUNC = rfm_breaks_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE rfm_breaks(value double precision, n integer) (
+	SFUNC = rfm_breaks_sfunc, STYPE = internal,
+	FINALFUNC = rfm_breaks_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = rfm_breaks_combine,
+	SERIALFUNC = rfm_breaks_serialize, DESERIALFUNC = rfm_breaks_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE rfm_breaks(value double precision, n integer, mode text) (
+	SFUNC = rfm_breaks_sfunc, STYPE = internal,
+	FINALFUNC = rfm_breaks_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = rfm_breaks_combine,
+	SERIALFUNC = rfm_breaks_serialize, DESERIALFUNC = rfm_breaks_deserialize,
+	PARALLEL = SAFE);
+
+COMMENT ON AGGREGATE rfm_breaks(double precision) IS
+	'The 4 ascending score breaks of 5 scores over all non-NULL values, quantile mode (R rfm::rfm_table_order); NULL when there is no value';
+COMMENT ON AGGREGATE rfm_breaks(double precision, integer) IS
+	'The n - 1 ascending score breaks (n from 2 to 10) over all non-NULL values, quantile mode (R rfm::rfm_table_order)';
+COMMENT ON AGGREGATE rfm_breaks(double precision, integer, text) IS
+	'The n - 1 ascending score breaks (n from 2 to 10) over all non-NULL values; mode ''quantile'' (R rfm, type-7 quantiles plus 1) or ''ntile'' (equal groups by rank, ties kept together); n and mode the same on every row';
+
+CREATE FUNCTION rfm_score(value double precision, breaks double precision[], higher_is_better boolean DEFAULT true)
+	RETURNS integer
+	AS 'MODULE_PATHNAME', 'rfm_score' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rfm_score(double precision, double precision[], boolean) IS
+	'Score 1..n of a value against n - 1 ascending breaks: 1 + number of breaks <= value; n always means best (use higher_is_better => false for recency)';
+
+CREATE FUNCTION rfm_cell(r integer, f integer, m integer) RETURNS integer
+	AS 'MODULE_PATHNAME', 'rfm_cell' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rfm_cell(integer, integer, integer) IS
+	'RFM cell as an integer, 100 * r + 10 * f + m (scores 1..9)';
+
+CREATE FUNCTION rfm_cell_text(r integer, f integer, m integer) RETURNS text
+	AS 'MODULE_PATHNAME', 'rfm_cell_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rfm_cell_text(integer, integer, integer) IS
+	'RFM cell as text: ''555'' for scores 1..9, ''r-f-m'' when a score is 10';
+
+-- segment maps
+
+CREATE FUNCTION rfm11_segment(r integer, f integer, m integer) RETURNS text
+	AS 'MODULE_PATHNAME', 'rfm11_segment' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rfm11_segment(integer, integer, integer) IS
+	'Segment of an RFM cell (scores 1..5) under the built-in 11-segment map ''rfm11''';
+
+CREATE FUNCTION rf10_segment(r integer, f integer) RETURNS text
+	AS 'MODULE_PATHNAME', 'rf10_segment' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rf10_segment(integer, integer) IS
+	'Segment of an RF cell (scores 1..5) under the built-in 10-segment RF grid ''rf10'' (monetary ignored)';
+
+CREATE TABLE rfm_segment_maps (
+	map_name text PRIMARY KEY
+		CONSTRAINT rfm_segment_maps_name_check CHECK (map_name <> '' AND map_name NOT IN ('rfm11', 'rf10')),
+	unmatched_label text NOT NULL DEFAULT 'Others',
+	score_max integer NOT NULL DEFAULT 5
+		CONSTRAINT rfm_segment_maps_score_max_check CHECK (score_max BETWEEN 2 AND 10),
+	description text
+);
+COMMENT ON TABLE rfm_segment_maps IS
+	'User segment maps (saved by pg_dump): name, label of cells no box holds, largest score';
+
+CREATE TABLE rfm_segment_boxes (
+	map_name text NOT NULL REFERENCES rfm_segment_maps (map_name) ON UPDATE CASCADE ON DELETE CASCADE,
+	priority integer NOT NULL,
+	segment text NOT NULL CONSTRAINT rfm_segment_boxes_segment_check CHECK (segment <> ''),
+	r_min integer NOT NULL, r_max integer NOT NULL,
+	f_min integer NOT NULL, f_max integer NOT NULL,
+	m_min integer NOT NULL DEFAULT 1, m_max integer NOT NULL DEFAULT 10,
+	PRIMARY KEY (map_name, priority),
+	CONSTRAINT rfm_segment_boxes_r_check CHECK (1 <= r_min AND r_min <= r_max AND r_max <= 10),
+	CONSTRAINT rfm_segment_boxes_f_check CHECK (1 <= f_min AND f_min <= f_max AND f_max <= 10),
+	CONSTRAINT rfm_segment_boxes_m_check CHECK (1 <= m_min AND m_min <= m_max AND m_max <= 10)
+);
+COMMENT ON TABLE rfm_segment_boxes IS
+	'Boxes of user segment maps: inclusive R, F, M score ranges; the box with the lowest priority that holds a cell names its segment (first match wins)';
+
+SELECT pg_catalog.pg_extension_config_dump('rfm_segment_maps', '');
+SELECT pg_catalog.pg_extension_config_dump('rfm_segment_boxes', '');
+
+CREATE FUNCTION rfm_segment(r integer, f integer, m integer, map text DEFAULT 'rfm11') RETURNS text
+	AS 'MODULE_PATHNAME', 'rfm_segment' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rfm_segment(integer, integer, integer, text) IS
+	'Segment of an RFM cell under a built-in map (''rfm11'', ''rf10'') or a user map of rfm_segment_maps (first matching box by priority, else its unmatched label); STABLE because user maps are read from a table';
+
+CREATE FUNCTION rfm_segment_builtin_boxes(map text,
+	OUT priority integer, OUT segment text,
+	OUT r_min integer, OUT r_max integer, OUT f_min integer, OUT f_max integer,
+	OUT m_min integer, OUT m_max integer)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'rfm_segment_builtin_boxes' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rfm_segment_builtin_boxes(text) IS
+	'The boxes of a built-in segment map (''rfm11'': one box per cell as tabled; ''rf10'': one per segment); no rows for other names';
+
+CREATE FUNCTION rfm_segment_map_problems(map text)
+	RETURNS TABLE (r integer, f integer, m integer, cell text, problem text, segments text[])
+	LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+	SET search_path FROM CURRENT
+AS $$
+DECLARE
+	smax integer;
+BEGIN
+	IF map IN ('rfm11', 'rf10') THEN
+		smax := 5;
+	ELSE
+		SELECT mp.score_max INTO smax FROM rfm_segment_maps mp WHERE mp.map_name = map;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+				MESSAGE = format('unknown segment map "%s"', map),
+				HINT = 'Built-in maps are ''rfm11'' and ''rf10''; user maps are rows of rfm_segment_maps.';
+		END IF;
+	END IF;
+	RETURN QUERY
+	WITH boxes AS (
+		SELECT bb.priority, bb.segment, bb.r_min, bb.r_max, bb.f_min, bb.f_max, bb.m_min, bb.m_max
+		FROM rfm_segment_builtin_boxes(map) bb
+		UNION ALL
+		SELECT ub.priority, ub.segment, ub.r_min, ub.r_max, ub.f_min, ub.f_max, ub.m_min, ub.m_max
+		FROM rfm_segment_boxes ub WHERE ub.map_name = map
+	), cells AS (
+		SELECT cr, cf, cm
+		FROM generate_series(1, smax) cr, generate_series(1, smax) cf, generate_series(1, smax) cm
+	)
+	SELECT c.cr, c.cf, c.cm, rfm_cell_text(c.cr, c.cf, c.cm),
+		CASE WHEN count(b.segment) = 0 THEN 'unmatched' ELSE 'overlap' END,
+		coalesce(array_agg(b.segment ORDER BY b.priority) FILTER (WHERE b.segment IS NOT NULL), '{}')
+	FROM cells c
+	LEFT JOIN boxes b ON c.cr BETWEEN b.r_min AND b.r_max
+		AND c.cf BETWEEN b.f_min AND b.f_max AND c.cm BETWEEN b.m_min AND b.m_max
+	GROUP BY c.cr, c.cf, c.cm
+	HAVING count(b.segment) <> 1
+	ORDER BY 1, 2, 3;
+END
+$$;
+COMMENT ON FUNCTION rfm_segment_map_problems(text) IS
+	'Validator of a segment map: every cell (scores 1..score_max) that no box holds (''unmatched'') or that several boxes hold (''overlap'', segments in priority order, the first wins); no rows for a clean map';
+
+-- lifecycle and churn
+
+CREATE TYPE lifecycle_stage AS ENUM ('new', 'active', 'at_risk', 'sleeping', 'lost', 'reactivated');
+COMMENT ON TYPE lifecycle_stage IS
+	'Customer lifecycle stage; sorts new < active < at_risk < sleeping < lost < reactivated';
+
+CREATE FUNCTION lifecycle_stage(ph purchase_history, as_of date,
+	sleep_days integer DEFAULT 90, lost_days integer DEFAULT 365,
+	at_risk_ratio double precision DEFAULT 1.5, new_days integer DEFAULT 90,
+	reactivated_days integer DEFAULT 30)
+	RETURNS lifecycle_stage
+	AS 'MODULE_PATHNAME', 'ph_lifecycle_stage' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lifecycle_stage(purchase_history, date, integer, integer, double precision, integer, integer) IS
+	'Lifecycle stage as of a date, first rule that applies: lost (no purchase for lost_days), sleeping (for sleep_days), new (one purchase day, tenure < new_days), reactivated (latest purchase ended a gap >= sleep_days, within reactivated_days), at_risk (overdue ratio > at_risk_ratio), else active; NULL before the first purchase';
+
+CREATE FUNCTION is_churned(ph purchase_history, as_of date, sleep_days integer DEFAULT 90) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ph_is_churned' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION is_churned(purchase_history, date, integer) IS
+	'True when lifecycle_stage is sleeping or lost: no purchase in the sleep_days ending at as_of; NULL before the first purchase';
+
+CREATE FUNCTION churn_rate_sfunc(bigint[], purchase_history, date, date) RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION churn_rate_sfunc(bigint[], purchase_history, date, date, integer) RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION churn_rate_combine(bigint[], bigint[]) RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION churn_rate_final(bigint[]) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE churn_rate(ph purchase_history, earlier date, later date) (
+	SFUNC = churn_rate_sfunc, STYPE = bigint[], INITCOND = '{0,0}',
+	FINALFUNC = churn_rate_final, COMBINEFUNC = churn_rate_combine,
+	PARALLEL = SAFE);
+CREATE AGGREGATE churn_rate(ph purchase_history, earlier date, later date, sleep_days integer) (
+	SFUNC = churn_rate_sfunc, STYPE = bigint[], INITCOND = '{0,0}',
+	FINALFUNC = churn_rate_final, COMBINEFUNC = churn_rate_combine,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE churn_rate(purchase_history, date, date) IS
+	'Churn rate of the base: share of customers active at earlier (a purchase in the 90 days ending then) who are not active at later; NULL when none was active';
+COMMENT ON AGGREGATE churn_rate(purchase_history, date, date, integer) IS
+	'Churn rate of the base: share of customers active at earlier (a purchase in the sleep_days ending then) who are not active at later; NULL when none was active';
+
+-- scoring a whole base in one call, and reports over it
+--
+-- These read a table or view of per-customer histories (a customer id column
+-- and a purchase_history column) named by regclass.  STABLE (they read
+-- tables); PARALLEL RESTRICTED because the table may be a temporary one.
+-- R = recency_days(ph, as_of); F = purchase days on or before as_of;
+-- M = monetary_total(ph).  Customers whose first purchase is after as_of are
+-- left out.  M reads the whole history: pass histories built from the orders
+-- up to as_of when scoring a past date.
+
+CREATE FUNCTION rfm_scores(histories regclass, as_of date,
+	n integer DEFAULT 5, mode text DEFAULT 'quantile', map text DEFAULT 'rfm11',
+	id_column name DEFAULT 'customer_id', ph_column name DEFAULT 'ph')
+	RETURNS TABLE (customer_id text, recency_days integer, frequency integer, monetary numeric,
+		r integer, f integer, m integer, cell text, segment text)
+	LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED
+	SET search_path FROM CURRENT
+AS $$
+BEGIN
+	RETURN QUERY EXECUTE format($q$
+		WITH base AS (
+			SELECT (t.%1$I)::text AS cid, t.%2$I AS ph
+			FROM %3$s t
+			WHERE t.%2$I IS NOT NULL AND first_purchase_day(t.%2$I) <= $1
+		), v AS (
+			SELECT cid, recency_days(ph, $1) AS rec, btyd_x(ph, $1) + 1 AS freq,
+				monetary_total(ph) AS mon
+			FROM base
+		), b AS (
+			SELECT rfm_breaks(rec, $2, $3) AS rb, rfm_breaks(freq, $2, $3) AS fb,
+				rfm_breaks(mon, $2, $3) AS mb
+			FROM v
+		), s AS (
+			SELECT v.*, rfm_score(rec, rb, false) AS rs, rfm_score(freq, fb) AS fs,
+				rfm_score(mon, mb) AS ms
+			FROM v, b
+		)
+		SELECT cid, rec, freq, mon, rs, fs, ms, rfm_cell_text(rs, fs, ms),
+			CASE WHEN $4 <> 'none' THEN rfm_segment(rs, fs, ms, $4) END
+		FROM s$q$, id_column, ph_column, histories)
+	USING as_of, n, mode, map;
+END
+$$;
+COMMENT ON FUNCTION rfm_scores(regclass, date, integer, text, text, name, name) IS
+	'Score and label a whole base in one call: recency, frequency (purchase days), monetary, R, F, M scores (breaks over this base), cell and segment per customer';
+
+CREATE FUNCTION rfm_segment_summary(histories regclass, as_of date,
+	map text DEFAULT 'rfm11', n integer DEFAULT 5, mode text DEFAULT 'quantile',
+	id_column name DEFAULT 'customer_id', ph_column name DEFAULT 'ph')
+	RETURNS TABLE (segment text, customers bigint, customer_share double precision,
+		revenue numeric, revenue_share double precision)
+	LANGUAGE sql STABLE STRICT PARALLEL RESTRICTED
+	SET search_path FROM CURRENT
+AS $$
+	SELECT s.segment, count(*),
+		count(*)::double precision / sum(count(*)) OVER (),
+		sum(s.monetary),
+		(sum(s.monetary) / nullif(sum(sum(s.monetary)) OVER (), 0))::double precision
+	FROM rfm_scores(histories, as_of, n, mode, map, id_column, ph_column) s
+	GROUP BY s.segment
+	ORDER BY 2 DESC, 1
+$$;
+COMMENT ON FUNCTION rfm_segment_summary(regclass, date, text, integer, text, name, name) IS
+	'Customers and revenue per segment, with shares of the base';
+
+CREATE FUNCTION rfm_segment_migration(from_histories regclass, from_as_of date,
+	to_histories regclass, to_as_of date, map text DEFAULT 'rfm11',
+	n integer DEFAULT 5, mode text DEFAULT 'quantile',
+	id_column name DEFAULT 'customer_id', ph_column name DEFAULT 'ph')
+	RETURNS TABLE (from_segment text, to_segment text, customers bigint)
+	LANGUAGE sql STABLE STRICT PARALLEL RESTRICTED
+	SET search_path FROM CURRENT
+AS $$
+	SELECT a.segment, b.segment, count(*)
+	FROM rfm_scores(from_histories, from_as_of, n, mode, map, id_column, ph_column) a
+	FULL JOIN rfm_scores(to_histories, to_as_of, n, mode, map, id_column, ph_column) b
+		ON a.customer_id = b.customer_id
+	GROUP BY 1, 2
+	ORDER BY 1 NULLS FIRST, 2 NULLS FIRST
+$$;
+COMMENT ON FUNCTION rfm_segment_migration(regclass, date, regclass, date, text, integer, text, name, name) IS
+	'Segment migration matrix between two as_of dates (scores and breaks computed at each date): customers per (from, to) segment pair; NULL from_segment = not yet a customer';
+
+CREATE FUNCTION rfm_grid(histories regclass, as_of date,
+	n integer DEFAULT 5, mode text DEFAULT 'quantile',
+	id_column name DEFAULT 'customer_id', ph_column name DEFAULT 'ph')
+	RETURNS TABLE (r integer, f integer, customers bigint, revenue numeric)
+	LANGUAGE sql STABLE STRICT PARALLEL RESTRICTED
+	SET search_path FROM CURRENT
+AS $$
+	SELECT g.r, gf.f, count(s.customer_id), coalesce(sum(s.monetary), 0)
+	FROM generate_series(n, 1, -1) AS g(r)
+	CROSS JOIN LATERAL generate_series(1, n) AS gf(f)
+	LEFT JOIN rfm_scores(histories, as_of, n, mode, 'none', id_column, ph_column) s
+		ON s.r = g.r AND s.f = gf.f
+	GROUP BY g.r, gf.f
+	ORDER BY g.r DESC, gf.f
+$$;
+COMMENT ON FUNCTION rfm_grid(regclass, date, integer, text, name, name) IS
+	'RFM grid: R rows (best first) by F columns, customers and revenue per cell, every cell present';
+
+CREATE FUNCTION rfm_grid_svg(histories regclass, as_of date,
+	n integer DEFAULT 5, mode text DEFAULT 'quantile', metric text DEFAULT 'customers',
+	id_column name DEFAULT 'customer_id', ph_column name DEFAULT 'ph')
+	RETURNS text
+	LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED
+	SET search_path FROM CURRENT
+AS $$
+DECLARE
+	cw constant integer := 110;		-- cell width
+	ch constant integer := 70;		-- cell height
+	x0 constant integer := 70;		-- left margin (R labels)
+	y0 constant integer := 50;		-- top margin (title)
+	vmax numeric;
+	svg text;
+	c record;
+	val numeric;
+	t double precision;
+	shade integer;
+	fg text;
+BEGIN
+	IF metric NOT IN ('customers', 'revenue') THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'metric must be ''customers'' or ''revenue''',
+			DETAIL = format('Got "%s".', metric);
+	END IF;
+	svg := format('<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s" font-family="Helvetica, Arial, sans-serif">',
+		x0 + n * cw + 20, y0 + n * ch + 60, x0 + n * cw + 20, y0 + n * ch + 60)
+		|| '<rect width="100%" height="100%" fill="white"/>'
+		|| format('<text x="%s" y="28" font-size="18" font-weight="bold" text-anchor="middle">RFM grid as of %s: %s per cell</text>',
+			x0 + n * cw / 2, as_of, metric);
+	FOR c IN
+		SELECT g.*, max(CASE WHEN metric = 'customers' THEN g.customers ELSE g.revenue END) OVER () AS top
+		FROM rfm_grid(histories, as_of, n, mode, id_column, ph_column) g
+	LOOP
+		vmax := c.top;
+		val := CASE WHEN metric = 'customers' THEN c.customers ELSE c.revenue END;
+		t := CASE WHEN coalesce(vmax, 0) > 0 THEN greatest(val, 0) / vmax ELSE 0 END;
+		-- white (t = 0) to dark blue (t = 1)
+		shade := round(255 - t * 120);
+		fg := CASE WHEN t > 0.5 THEN 'white' ELSE 'black' END;
+		svg := svg || format('<rect x="%s" y="%s" width="%s" height="%s" fill="rgb(%s,%s,%s)" stroke="#888"/>',
+				x0 + (c.f - 1) * cw, y0 + (n - c.r) * ch, cw, ch,
+				round(255 - t * 225), round(255 - t * 175), shade)
+			|| format('<text x="%s" y="%s" font-size="15" text-anchor="middle" fill="%s">%s</text>',
+				x0 + (c.f - 1) * cw + cw / 2, y0 + (n - c.r) * ch + ch / 2 - 4, fg,
+				c.customers || CASE WHEN c.customers = 1 THEN ' customer' ELSE ' customers' END)
+			|| format('<text x="%s" y="%s" font-size="12" text-anchor="middle" fill="%s">revenue %s</text>',
+				x0 + (c.f - 1) * cw + cw / 2, y0 + (n - c.r) * ch + ch / 2 + 16, fg,
+				round(c.revenue));
+	END LOOP;
+	FOR i IN 1..n LOOP
+		svg := svg || format('<text x="%s" y="%s" font-size="14" text-anchor="end">R%s</text>',
+				x0 - 10, y0 + (n - i) * ch + ch / 2 + 5, i)
+			|| format('<text x="%s" y="%s" font-size="14" text-anchor="middle">F%s</text>',
+				x0 + (i - 1) * cw + cw / 2, y0 + n * ch + 22, i);
+	END LOOP;
+	svg := svg || format('<text x="%s" y="%s" font-size="13" text-anchor="middle">frequency score (F) →</text>',
+			x0 + n * cw / 2, y0 + n * ch + 45)
+		|| format('<text x="18" y="%s" font-size="13" text-anchor="middle" transform="rotate(-90 18 %s)">recency score (R) →</text>',
+			y0 + n * ch / 2, y0 + n * ch / 2)
+		|| '</svg>';
+	RETURN svg;
+END
+$$;
+COMMENT ON FUNCTION rfm_grid_svg(regclass, date, integer, text, text, name, name) IS
+	'RFM grid as an SVG heat map (R rows, best at the top, by F columns; shade by customers or revenue; each cell shows customers and revenue)';

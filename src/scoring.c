@@ -1,0 +1,564 @@
+/*
+ * scoring.c
+ *		Population score breaks (rfm_breaks aggregate), rfm_score and RFM cells.
+ *
+ * Breaks are computed once over the whole customer base by an exact,
+ * parallel aggregate and exposed as a float8[] of n - 1 ascending values, so
+ * that a report can show them and a nightly job can store them.  Scoring a
+ * value against stored breaks is then an IMMUTABLE function:
+ *
+ *		score = 1 + (number of breaks <= value)		(higher_is_better)
+ *		score = n - (number of breaks <= value)		(otherwise)
+ *
+ * i.e. bins are closed on the left, [b(k-1), b(k)), as in R's rfm package.
+ * Equal values always get the same score, whatever the mode.
+ */
+#include "scores.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "libpq/pqformat.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/memutils.h"
+
+#define RFM_MIN_N		2
+#define RFM_MAX_N		10
+
+#define RFM_MODE_QUANTILE	1
+#define RFM_MODE_NTILE		2
+
+#define BREAKS_STATE_VERSION	1
+
+/*
+ * BreaksState: transition state of rfm_breaks.  Every non-NULL value is kept
+ * (the quantiles are exact, so nothing can be summarised away); the array is
+ * sorted in the final function.  n and mode are taken from the first row and
+ * must be the same on every row.
+ */
+typedef struct BreaksState
+{
+	int32		n;				/* number of scores, 2..10 */
+	int32		mode;			/* RFM_MODE_* */
+	int64		count;			/* used entries of values[] */
+	int64		capacity;		/* allocated entries of values[] */
+	float8	   *values;
+} BreaksState;
+
+static void
+check_n(int32 n, const char *argname)
+{
+	if (n < RFM_MIN_N || n > RFM_MAX_N)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be between %d and %d", argname, RFM_MIN_N, RFM_MAX_N),
+				 errdetail("Got %d.", n)));
+}
+
+static int32
+parse_mode(text *mode)
+{
+	char	   *s = text_to_cstring(mode);
+
+	if (pg_strcasecmp(s, "quantile") == 0)
+		return RFM_MODE_QUANTILE;
+	if (pg_strcasecmp(s, "ntile") == 0)
+		return RFM_MODE_NTILE;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("mode must be 'quantile' or 'ntile'"),
+			 errdetail("Got \"%s\".", s)));
+	return 0;					/* keep compiler quiet */
+}
+
+static BreaksState *
+breaks_state_new(MemoryContext cxt, int32 n, int32 mode, int64 capacity)
+{
+	BreaksState *st = MemoryContextAlloc(cxt, sizeof(BreaksState));
+
+	st->n = n;
+	st->mode = mode;
+	st->count = 0;
+	st->capacity = Max(capacity, 64);
+	st->values = MemoryContextAllocHuge(cxt, sizeof(float8) * st->capacity);
+	return st;
+}
+
+static void
+breaks_state_reserve(BreaksState *st, int64 extra)
+{
+	int64		need = st->count + extra;
+
+	if (need > (int64) (MaxAllocHugeSize / sizeof(float8)))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many values for rfm_breaks")));
+	if (need > st->capacity)
+	{
+		int64		cap = st->capacity;
+
+		while (cap < need)
+			cap *= 2;
+		cap = Min(cap, (int64) (MaxAllocHugeSize / sizeof(float8)));
+		st->values = repalloc_huge(st->values, sizeof(float8) * cap);
+		st->capacity = cap;
+	}
+}
+
+static void
+check_value(float8 v, const char *argname)
+{
+	if (isnan(v) || isinf(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a finite number", argname),
+				 errdetail("Got %s.", isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity"))));
+}
+
+/*
+ * rfm_breaks_sfunc(state, value, n, mode)
+ *		Append a non-NULL value.  n and mode must not be NULL and must be the
+ *		same on every row (they are per-row aggregate arguments only because
+ *		PostgreSQL has no direct arguments for plain aggregates).  The state
+ *		lives in the aggregate context.
+ */
+PG_FUNCTION_INFO_V1(rfm_breaks_sfunc);
+Datum
+rfm_breaks_sfunc(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	BreaksState *st = PG_ARGISNULL(0) ? NULL : (BreaksState *) PG_GETARG_POINTER(0);
+	int32		n = 5;
+	int32		mode = RFM_MODE_QUANTILE;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "rfm_breaks_sfunc called in non-aggregate context");
+
+	if (PG_NARGS() > 2)
+	{
+		if (PG_ARGISNULL(2))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("n must not be NULL")));
+		n = PG_GETARG_INT32(2);
+	}
+	if (PG_NARGS() > 3)
+	{
+		if (PG_ARGISNULL(3))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("mode must not be NULL")));
+		/* parse only once: the mode must then merely compare equal */
+		if (st == NULL)
+			mode = parse_mode(PG_GETARG_TEXT_PP(3));
+		else
+			mode = st->mode;
+	}
+
+	if (st == NULL)
+	{
+		check_n(n, "n");
+		st = breaks_state_new(aggcxt, n, mode, 64);
+	}
+	else if (st->n != n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n must be the same for every row of rfm_breaks"),
+				 errdetail("Got %d after %d.", n, st->n)));
+
+	if (!PG_ARGISNULL(1))
+	{
+		float8		v = PG_GETARG_FLOAT8(1);
+
+		check_value(v, "value");
+		if (st->count == st->capacity)
+		{
+			MemoryContext old = MemoryContextSwitchTo(aggcxt);
+
+			breaks_state_reserve(st, 1);
+			MemoryContextSwitchTo(old);
+		}
+		st->values[st->count++] = v;
+	}
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * rfm_breaks_combine
+ *		Append the right state to the left one.  When the left is NULL the
+ *		right one is copied into the aggregate context.
+ */
+PG_FUNCTION_INFO_V1(rfm_breaks_combine);
+Datum
+rfm_breaks_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	BreaksState *a = PG_ARGISNULL(0) ? NULL : (BreaksState *) PG_GETARG_POINTER(0);
+	BreaksState *b = PG_ARGISNULL(1) ? NULL : (BreaksState *) PG_GETARG_POINTER(1);
+	MemoryContext old;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "rfm_breaks_combine called in non-aggregate context");
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	if (a == NULL)
+	{
+		a = breaks_state_new(aggcxt, b->n, b->mode, b->count);
+		memcpy(a->values, b->values, sizeof(float8) * b->count);
+		a->count = b->count;
+		PG_RETURN_POINTER(a);
+	}
+	if (a->n != b->n || a->mode != b->mode)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n and mode must be the same for every row of rfm_breaks")));
+	old = MemoryContextSwitchTo(aggcxt);
+	breaks_state_reserve(a, b->count);
+	MemoryContextSwitchTo(old);
+	memcpy(a->values + a->count, b->values, sizeof(float8) * b->count);
+	a->count += b->count;
+	PG_RETURN_POINTER(a);
+}
+
+/*
+ * Serialized state:
+ *	int8	version (1)
+ *	int32	n
+ *	int32	mode
+ *	int64	count
+ *	float8	values[count]
+ */
+PG_FUNCTION_INFO_V1(rfm_breaks_serialize);
+Datum
+rfm_breaks_serialize(PG_FUNCTION_ARGS)
+{
+	BreaksState *st = (BreaksState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+	int64		i;
+
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, BREAKS_STATE_VERSION);
+	pq_sendint32(&buf, st->n);
+	pq_sendint32(&buf, st->mode);
+	pq_sendint64(&buf, st->count);
+	for (i = 0; i < st->count; i++)
+		pq_sendfloat8(&buf, st->values[i]);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+static void
+corrupt_state(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid rfm_breaks state"),
+			 errdetail("%s", detail)));
+}
+
+/*
+ * rfm_breaks_deserialize
+ *		Validate everything before use: version, n, mode, a count that
+ *		matches the byte length exactly, and finite values.
+ */
+PG_FUNCTION_INFO_V1(rfm_breaks_deserialize);
+Datum
+rfm_breaks_deserialize(PG_FUNCTION_ARGS)
+{
+	bytea	   *sstate = PG_GETARG_BYTEA_PP(0);
+	MemoryContext aggcxt;
+	StringInfoData buf;
+	BreaksState *st;
+	int32		n;
+	int32		mode;
+	int64		count;
+	int64		i;
+	int			len = VARSIZE_ANY_EXHDR(sstate);
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "rfm_breaks_deserialize called in non-aggregate context");
+	if (len < 1 + 4 + 4 + 8)
+		corrupt_state("The state is too short.");
+
+	buf.data = VARDATA_ANY(sstate);
+	buf.len = len;
+	buf.maxlen = len;
+	buf.cursor = 0;
+
+	if (pq_getmsgbyte(&buf) != BREAKS_STATE_VERSION)
+		corrupt_state("Unknown state version.");
+	n = (int32) pq_getmsgint(&buf, 4);
+	mode = (int32) pq_getmsgint(&buf, 4);
+	count = pq_getmsgint64(&buf);
+	if (n < RFM_MIN_N || n > RFM_MAX_N)
+		corrupt_state("n is out of range.");
+	if (mode != RFM_MODE_QUANTILE && mode != RFM_MODE_NTILE)
+		corrupt_state("Unknown mode.");
+	if (count < 0 || count != (int64) (len - buf.cursor) / (int64) sizeof(float8) ||
+		(len - buf.cursor) % sizeof(float8) != 0)
+		corrupt_state("The value count does not match the length.");
+
+	st = breaks_state_new(aggcxt, n, mode, count);
+	for (i = 0; i < count; i++)
+	{
+		float8		v = pq_getmsgfloat8(&buf);
+
+		if (isnan(v) || isinf(v))
+			corrupt_state("A value is not finite.");
+		st->values[i] = v;
+	}
+	pq_getmsgend(&buf);
+	st->count = count;
+	PG_RETURN_POINTER(st);
+}
+
+static int
+cmp_float8_asc(const void *a, const void *b)
+{
+	float8		x = *(const float8 *) a;
+	float8		y = *(const float8 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * quantile_breaks
+ *		The bin edges of R's rfm package, rfm_table_order() (rsquaredacademy/rfm,
+ *		R/utils.R, bins()): quantile(x, probs = seq(0, 1, length.out = n + 1))
+ *		with R's default type 7, first and last dropped, then 1 added to each.
+ *		Scores then go by lower-closed bins [lower, upper) (bins_lower /
+ *		bins_upper and the `>= lower & < upper` test in rfm_table_order).
+ *
+ *		Type 7 (Hyndman & Fan 1996, definition 7), exactly as R computes it
+ *		in src/library/stats/R/quantile.R:
+ *			index = 1 + (N - 1) * p;  lo = floor(index);  hi = ceiling(index)
+ *			q = x[lo];  if index > lo and x[hi] != q:
+ *				h = index - lo;  q = (1 - h) * q + h * x[hi]
+ *		with p = k * (1 / n), which is how seq(0, 1, length.out = n + 1)
+ *		forms its inner points.  The same floating-point operations in the
+ *		same order give the same doubles as R.
+ */
+static void
+quantile_breaks(const float8 *x, int64 N, int32 n, float8 *out)
+{
+	int32		k;
+	float8		by = 1.0 / n;
+
+	for (k = 1; k < n; k++)
+	{
+		float8		p = k * by;
+		float8		index = 1 + (float8) (N - 1) * p;
+		int64		lo = (int64) floor(index);
+		int64		hi = (int64) ceil(index);
+		float8		q = x[lo - 1];
+
+		if (index > lo && x[hi - 1] != q)
+		{
+			float8		h = index - lo;
+
+			q = (1 - h) * q + h * x[hi - 1];
+		}
+		out[k - 1] = q + 1;
+	}
+}
+
+/*
+ * ntile_breaks
+ *		Breaks for equal-sized groups by rank with ties kept together.  A value
+ *		goes where ntile(n) OVER (ORDER BY value) puts the first row of its run
+ *		of equal values: with N = q * n + r values (sorted, 0-based positions),
+ *		group k + 1 starts at S(k) = k * (q + 1) for k <= r, else
+ *		r * (q + 1) + (k - r) * q.  Break k is the smallest value whose first
+ *		position is >= S(k); +Infinity when there is none (that group and
+ *		those above it stay empty).  Without ties the scores equal ntile(n);
+ *		with ties a whole run joins the group of its first row, so group
+ *		sizes differ.
+ */
+static void
+ntile_breaks(const float8 *x, int64 N, int32 n, float8 *out)
+{
+	int64		q = N / n;
+	int64		r = N % n;
+	int32		k;
+
+	for (k = 1; k < n; k++)
+	{
+		int64		s = (k <= r) ? k * (q + 1) : r * (q + 1) + (k - r) * q;
+		int64		j = s;
+
+		/* first position >= s that starts a run of equal values */
+		while (j < N && j > 0 && x[j - 1] == x[j])
+			j++;
+		out[k - 1] = (j < N) ? x[j] : get_float8_infinity();
+	}
+}
+
+/*
+ * rfm_breaks_final
+ *		Sort the values (READ_WRITE: the state is sorted in place) and return
+ *		the n - 1 ascending breaks as float8[]; NULL when there was no
+ *		non-NULL value.  The result is palloc'd in the caller's context.
+ */
+PG_FUNCTION_INFO_V1(rfm_breaks_final);
+Datum
+rfm_breaks_final(PG_FUNCTION_ARGS)
+{
+	BreaksState *st = PG_ARGISNULL(0) ? NULL : (BreaksState *) PG_GETARG_POINTER(0);
+	float8		out[RFM_MAX_N];
+	Datum		elems[RFM_MAX_N];
+	int32		k;
+
+	if (st == NULL || st->count == 0)
+		PG_RETURN_NULL();
+
+	qsort(st->values, st->count, sizeof(float8), cmp_float8_asc);
+	if (st->mode == RFM_MODE_QUANTILE)
+		quantile_breaks(st->values, st->count, st->n, out);
+	else
+		ntile_breaks(st->values, st->count, st->n, out);
+
+	for (k = 0; k < st->n - 1; k++)
+		elems[k] = Float8GetDatum(out[k]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, st->n - 1, FLOAT8OID,
+										  sizeof(float8), FLOAT8PASSBYVAL,
+										  TYPALIGN_DOUBLE));
+}
+
+/*
+ * check_breaks
+ *		Validate a breaks array: one dimension, 1..9 elements, no NULL, no NaN,
+ *		ascending (equal neighbours allowed: a quantile may repeat).  Returns
+ *		the number of breaks and points *data at them.
+ */
+static int
+check_breaks(ArrayType *arr, const float8 **data)
+{
+	int			nb;
+	int			i;
+	const float8 *b;
+
+	if (ARR_ELEMTYPE(arr) != FLOAT8OID)
+		elog(ERROR, "breaks must be float8[]");
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("breaks must be a one-dimensional array")));
+	nb = (ARR_NDIM(arr) == 0) ? 0 : ARR_DIMS(arr)[0];
+	if (nb < RFM_MIN_N - 1 || nb > RFM_MAX_N - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("breaks must have between %d and %d elements", RFM_MIN_N - 1, RFM_MAX_N - 1),
+				 errdetail("Got %d; n scores need n - 1 breaks.", nb)));
+	if (ARR_HASNULL(arr))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("breaks must not contain NULL")));
+	b = (const float8 *) ARR_DATA_PTR(arr);
+	for (i = 0; i < nb; i++)
+	{
+		if (isnan(b[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("breaks must not contain NaN")));
+		if (i > 0 && b[i] < b[i - 1])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("breaks must be in ascending order"),
+					 errdetail("Element %d (%g) is less than element %d (%g).",
+							   i + 1, b[i], i, b[i - 1])));
+	}
+	*data = b;
+	return nb;
+}
+
+/*
+ * rfm_score(value, breaks, higher_is_better)
+ *		1 + number of breaks <= value, reversed when higher_is_better is
+ *		false, so the best value always scores n = length(breaks) + 1.
+ *		STRICT: NULL in, NULL out.
+ */
+PG_FUNCTION_INFO_V1(rfm_score);
+Datum
+rfm_score(PG_FUNCTION_ARGS)
+{
+	float8		v = PG_GETARG_FLOAT8(0);
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+	bool		higher = PG_GETARG_BOOL(2);
+	const float8 *b;
+	int			nb = check_breaks(arr, &b);
+	int			lo = 0,
+				hi = nb;
+
+	if (isnan(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("value must not be NaN")));
+	/* count of breaks <= v: first index with b[i] > v */
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (b[mid] <= v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	PG_RETURN_INT32(higher ? 1 + lo : nb + 1 - lo);
+}
+
+/*
+ * ra_check_score
+ *		A score argument must lie in 1..max.
+ */
+void
+ra_check_score(int32 score, int32 max, const char *argname)
+{
+	if (score < 1 || score > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a score between 1 and %d", argname, max),
+				 errdetail("Got %d.", score)));
+}
+
+/* rfm_cell(r, f, m): 100 * r + 10 * f + m, scores 1..9 */
+PG_FUNCTION_INFO_V1(rfm_cell);
+Datum
+rfm_cell(PG_FUNCTION_ARGS)
+{
+	int32		r = PG_GETARG_INT32(0);
+	int32		f = PG_GETARG_INT32(1);
+	int32		m = PG_GETARG_INT32(2);
+
+	ra_check_score(r, 9, "r");
+	ra_check_score(f, 9, "f");
+	ra_check_score(m, 9, "m");
+	PG_RETURN_INT32(100 * r + 10 * f + m);
+}
+
+/*
+ * rfm_cell_text(r, f, m): '555' for scores 1..9; with a score of 10 the
+ * digits would be ambiguous, so the form is then 'r-f-m' ('10-3-5').
+ */
+PG_FUNCTION_INFO_V1(rfm_cell_text);
+Datum
+rfm_cell_text(PG_FUNCTION_ARGS)
+{
+	int32		r = PG_GETARG_INT32(0);
+	int32		f = PG_GETARG_INT32(1);
+	int32		m = PG_GETARG_INT32(2);
+	char		buf[16];
+
+	ra_check_score(r, RFM_MAX_N, "r");
+	ra_check_score(f, RFM_MAX_N, "f");
+	ra_check_score(m, RFM_MAX_N, "m");
+	if (r < 10 && f < 10 && m < 10)
+		snprintf(buf, sizeof(buf), "%d%d%d", r, f, m);
+	else
+		snprintf(buf, sizeof(buf), "%d-%d-%d", r, f, m);
+	PG_RETURN_TEXT_P(cstring_to_text(buf));
+}
