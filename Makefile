@@ -16,6 +16,12 @@ DATA = $(wildcard sql/reactivation--*.sql)
 # pg_regress tests, in order (sql/<name>.sql, expected/<name>.out)
 REGRESS = \
 	purchase_history \
+	measures \
+	io \
+	merge \
+	timezone \
+	bad_input \
+	parallel \
 	scores \
 	segments \
 	lifecycle
