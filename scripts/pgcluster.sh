@@ -58,6 +58,9 @@ start() {
 		if [ -f "$("$PG_CONFIG" --pkglibdir)/pg_cron.so" ]; then
 			echo "shared_preload_libraries = 'pg_cron'"
 			echo "cron.database_name = 'postgres'"
+			# the cluster has no TCP listener, so pg_cron's default libpq
+			# connection to localhost fails: run jobs in background workers
+			echo "cron.use_background_workers = on"
 		fi
 	} >>"$BASE/data/postgresql.conf"
 	as_owner "$BINDIR/pg_ctl" -D "$BASE/data" -l "$BASE/server.log" -w start >/dev/null \
