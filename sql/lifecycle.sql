@@ -1,5 +1,6 @@
 -- lifecycle_stage, is_churned, churn_rate and the base-level reports
 SET TimeZone = 'UTC';
+\set SHOW_CONTEXT never
 
 CREATE TABLE lc_orders (customer_id int, ordered_at date, amount numeric);
 INSERT INTO lc_orders VALUES

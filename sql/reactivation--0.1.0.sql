@@ -641,13 +641,12 @@ DECLARE
 	cw constant integer := 110;		-- cell width
 	ch constant integer := 70;		-- cell height
 	x0 constant integer := 70;		-- left margin (R labels)
-	y0 constant integer := 50;		-- top margin (title)
+	y0 constant integer := 64;		-- top margin (title)
 	vmax numeric;
 	svg text;
 	c record;
 	val numeric;
 	t double precision;
-	shade integer;
 	fg text;
 BEGIN
 	IF metric NOT IN ('customers', 'revenue') THEN
@@ -658,8 +657,10 @@ BEGIN
 	svg := format('<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s" font-family="Helvetica, Arial, sans-serif">',
 		x0 + n * cw + 20, y0 + n * ch + 60, x0 + n * cw + 20, y0 + n * ch + 60)
 		|| '<rect width="100%" height="100%" fill="white"/>'
-		|| format('<text x="%s" y="28" font-size="18" font-weight="bold" text-anchor="middle">RFM grid as of %s: %s per cell</text>',
-			x0 + n * cw / 2, as_of, metric);
+		|| format('<text x="%s" y="26" font-size="18" font-weight="bold" text-anchor="middle">RFM grid as of %s</text>',
+			x0 + n * cw / 2, as_of)
+		|| format('<text x="%s" y="47" font-size="12" text-anchor="middle">number: customers per cell; shade: %s</text>',
+			x0 + n * cw / 2, metric);
 	FOR c IN
 		SELECT g.*, max(CASE WHEN metric = 'customers' THEN g.customers ELSE g.revenue END) OVER () AS top
 		FROM rfm_grid(histories, as_of, n, mode, id_column, ph_column) g
@@ -667,16 +668,14 @@ BEGIN
 		vmax := c.top;
 		val := CASE WHEN metric = 'customers' THEN c.customers ELSE c.revenue END;
 		t := CASE WHEN coalesce(vmax, 0) > 0 THEN greatest(val, 0) / vmax ELSE 0 END;
-		-- white (t = 0) to dark blue (t = 1)
-		shade := round(255 - t * 120);
-		fg := CASE WHEN t > 0.5 THEN 'white' ELSE 'black' END;
+		-- white (t = 0) to dark blue (t = 1); white text on the darker half
+		fg := CASE WHEN t > 0.55 THEN 'white' ELSE 'black' END;
 		svg := svg || format('<rect x="%s" y="%s" width="%s" height="%s" fill="rgb(%s,%s,%s)" stroke="#888"/>',
 				x0 + (c.f - 1) * cw, y0 + (n - c.r) * ch, cw, ch,
-				round(255 - t * 225), round(255 - t * 175), shade)
-			|| format('<text x="%s" y="%s" font-size="15" text-anchor="middle" fill="%s">%s</text>',
-				x0 + (c.f - 1) * cw + cw / 2, y0 + (n - c.r) * ch + ch / 2 - 4, fg,
-				c.customers || CASE WHEN c.customers = 1 THEN ' customer' ELSE ' customers' END)
-			|| format('<text x="%s" y="%s" font-size="12" text-anchor="middle" fill="%s">revenue %s</text>',
+				round(255 - t * 235), round(255 - t * 200), round(255 - t * 135))
+			|| format('<text x="%s" y="%s" font-size="18" font-weight="bold" text-anchor="middle" fill="%s">%s</text>',
+				x0 + (c.f - 1) * cw + cw / 2, y0 + (n - c.r) * ch + ch / 2 - 4, fg, c.customers)
+			|| format('<text x="%s" y="%s" font-size="11" text-anchor="middle" fill="%s">revenue %s</text>',
 				x0 + (c.f - 1) * cw + cw / 2, y0 + (n - c.r) * ch + ch / 2 + 16, fg,
 				round(c.revenue));
 	END LOOP;
