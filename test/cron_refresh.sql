@@ -31,32 +31,30 @@ FROM generate_series(1, 300) c, generate_series(1, c % 6 + 1) k;
 
 -- Getting Started (doc/scores.md): one readable statement
 CREATE MATERIALIZED VIEW ra_cron_demo.customer_rfm AS
-WITH histories AS (
-  SELECT customer_id, purchase_history(ordered_at, amount) AS ph
-  FROM ra_cron_demo.orders
-  GROUP BY customer_id
-), measures AS (
-  SELECT customer_id, ph, current_date AS as_of,
+WITH customers AS (
+  SELECT customer_id, current_date AS as_of,
          recency_days(ph, current_date) AS recency,
          purchase_days(ph) AS frequency,
-         monetary_total(ph) AS monetary
-  FROM histories
+         monetary_total(ph) AS monetary,
+         lifecycle_stage(ph, current_date) AS stage,
+         is_churned(ph, current_date) AS churned,
+         round(mean_interval_days(ph)::numeric, 1) AS mean_interval_days,
+         expected_next_purchase(ph) AS next_expected_purchase
+  FROM (SELECT customer_id, purchase_history(ordered_at, amount) AS ph
+        FROM ra_cron_demo.orders GROUP BY customer_id) histories
 ), breaks AS (
   SELECT rfm_breaks(recency) AS r_breaks, rfm_breaks(frequency) AS f_breaks,
          rfm_breaks(monetary) AS m_breaks
-  FROM measures
+  FROM customers
 ), scored AS (
-  SELECT m.*, rfm_score(recency, r_breaks, higher_is_better => false) AS r,
+  SELECT c.*, rfm_score(recency, r_breaks, higher_is_better => false) AS r,
          rfm_score(frequency, f_breaks) AS f, rfm_score(monetary, m_breaks) AS m
-  FROM measures m, breaks
+  FROM customers c, breaks
 )
 SELECT customer_id, as_of, recency, frequency, monetary, r, f, m,
        rfm_cell(r, f, m) AS cell,
        rfm11_segment(r, f, m) AS segment,
-       lifecycle_stage(ph, as_of) AS stage,
-       is_churned(ph, as_of) AS churned,
-       round(mean_interval_days(ph)::numeric, 1) AS mean_interval_days,
-       expected_next_purchase(ph) AS next_expected_purchase
+       stage, churned, mean_interval_days, next_expected_purchase
 FROM scored;
 CREATE UNIQUE INDEX ON ra_cron_demo.customer_rfm (customer_id);
 
