@@ -386,6 +386,11 @@ CREATE FUNCTION rfm_cell_text(r integer, f integer, m integer) RETURNS text
 COMMENT ON FUNCTION rfm_cell_text(integer, integer, integer) IS
 	'RFM cell as text: ''555'' for scores 1..9, ''r-f-m'' when a score is 10';
 
+CREATE FUNCTION rfm_monetary(ph purchase_history) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'ph_rfm_monetary' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rfm_monetary(purchase_history) IS
+	'Monetary total as double precision for scoring, computed directly from the exact total (fast; may differ from monetary_total(ph)::float8 in the last bit); NULL when no order had an amount';
+
 -- segment maps
 
 CREATE FUNCTION rfm11_segment(r integer, f integer, m integer) RETURNS text
@@ -555,15 +560,15 @@ BEGIN
 			WHERE t.%2$I IS NOT NULL AND first_purchase_day(t.%2$I) <= $1
 		), v AS (
 			SELECT cid, recency_days(ph, $1) AS rec, btyd_x(ph, $1) + 1 AS freq,
-				monetary_total(ph) AS mon
+				monetary_total(ph) AS mon, rfm_monetary(ph) AS monf
 			FROM base
 		), b AS (
 			SELECT rfm_breaks(rec, $2, $3) AS rb, rfm_breaks(freq, $2, $3) AS fb,
-				rfm_breaks(mon, $2, $3) AS mb
+				rfm_breaks(monf, $2, $3) AS mb
 			FROM v
 		), s AS (
 			SELECT v.*, rfm_score(rec, rb, false) AS rs, rfm_score(freq, fb) AS fs,
-				rfm_score(mon, mb) AS ms
+				rfm_score(monf, mb) AS ms
 			FROM v, b
 		)
 		SELECT cid, rec, freq, mon, rs, fs, ms, rfm_cell_text(rs, fs, ms),

@@ -64,6 +64,11 @@ FROM generate_series(2, 10) n, generate_series(1, 50) x GROUP BY n ORDER BY n;
 -- cells
 SELECT rfm_cell(5, 4, 3), rfm_cell(1, 1, 1), rfm_cell_text(5, 4, 3), rfm_cell_text(10, 1, 9);
 
+-- rfm_monetary: the exact total as double precision, NULL without amounts
+SELECT rfm_monetary(purchase_history(d, a)) AS m, monetary_total(purchase_history(d, a))::float8 AS via_numeric
+FROM (VALUES ('2024-01-01'::date, 10.25), ('2024-01-02', 0.1), ('2024-01-03', 0.2), ('2024-01-03', -1.5)) v(d, a);
+SELECT rfm_monetary(purchase_history(d)) IS NULL AS no_amounts FROM (VALUES ('2024-01-01'::date)) v(d);
+
 -- NULL in, NULL out
 SELECT rfm_score(NULL, '{1,2}') IS NULL AS null_value, rfm_score(1, NULL) IS NULL AS null_breaks,
        rfm_cell(NULL, 1, 1) IS NULL AS null_cell;

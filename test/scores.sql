@@ -9,7 +9,7 @@ SELECT plan(29);
 -- catalog contracts: volatility and strictness marked truthfully
 SELECT is_empty($$
   SELECT p.oid::regprocedure::text FROM pg_proc p
-  WHERE p.proname IN ('rfm_score', 'rfm_cell', 'rfm_cell_text', 'rfm11_segment', 'rf10_segment',
+  WHERE p.proname IN ('rfm_score', 'rfm_monetary', 'rfm_cell', 'rfm_cell_text', 'rfm11_segment', 'rf10_segment',
                       'lifecycle_stage', 'is_churned', 'rfm_segment_builtin_boxes')
     AND (p.provolatile <> 'i' OR NOT p.proisstrict OR p.proparallel <> 's')$$,
   'scoring, built-in segment and lifecycle functions are IMMUTABLE STRICT PARALLEL SAFE');
