@@ -5,7 +5,11 @@
 # and with the planner's default parallelism.  Medians of REPS runs each,
 # alternating the two queries.
 #
-#   bench/scores_bench.sh [customers] [reps]     (defaults 1000000 and 5)
+#   bench/scores_bench.sh [customers] [reps] [layout] [settings]
+#
+# defaults 1000000, 5, clustered (orders clustered by customer and time; or
+# random), "serial default" (max_parallel_workers_per_gather 0 and the
+# planner's default).
 #
 # Uses the running cluster named by the PG* environment (for example
 # eval "$(RA_PGPORT=55443 scripts/pgcluster.sh start)") and a database
@@ -14,14 +18,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CUSTOMERS=${1:-1000000}
 REPS=${2:-5}
-OUT=bench/out
+LAYOUT=${3:-clustered}
+SETTINGS=${4:-serial default}
+OUT=bench/out/${3:-clustered}
 mkdir -p "$OUT"
 
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS reactivation_bench" -c "CREATE DATABASE reactivation_bench"
 export PGDATABASE=reactivation_bench
 psql -X -q -c "CREATE EXTENSION reactivation"
-echo "generating $((CUSTOMERS * 10)) orders for $CUSTOMERS customers"
-psql -X -q -v customers="$CUSTOMERS" -f bench/scores_bench.sql
+echo "generating $((CUSTOMERS * 10)) orders for $CUSTOMERS customers, $LAYOUT"
+psql -X -q -v customers="$CUSTOMERS" -v layout="$LAYOUT" -f bench/scores_bench.sql
 
 AS_OF=2025-01-01
 
@@ -56,7 +62,7 @@ run() {	# run SETTING QUERY -> prints milliseconds
 }
 
 echo "setting,query,rep,ms" > "$OUT/scores_bench.csv"
-for setting in serial default; do
+for setting in $SETTINGS; do
 	if [ $setting = serial ]; then
 		SET="SET max_parallel_workers_per_gather = 0"
 	else

@@ -19,6 +19,7 @@
 
 #include "catalog/pg_type.h"
 #include "libpq/pqformat.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -330,6 +331,120 @@ rfm_breaks_deserialize(PG_FUNCTION_ARGS)
 #include "lib/sort_template.h"
 
 /*
+ * select_positions
+ *		Partially order x[lo..hi] so that x[p] holds the p-th smallest value
+ *		(0-based, over the whole array) for every p in pos[plo..phi]
+ *		(ascending): quickselect generalised to several positions, with a
+ *		median-of-three pivot and a three-way partition so that heavy ties
+ *		(frequencies!) cost one pass.  Expected O(N log k) instead of the
+ *		O(N log N) of a full sort; the quantiles only need these few order
+ *		statistics.
+ */
+static void
+select_positions(float8 *x, int64 lo, int64 hi, const int64 *pos, int plo, int phi)
+{
+	while (plo <= phi && lo < hi)
+	{
+		int64		mid,
+					lt,
+					gt,
+					i;
+		float8		a,
+					b,
+					c,
+					pivot;
+		int			s1,
+					s2;
+
+		CHECK_FOR_INTERRUPTS();
+		if (hi - lo < 16)
+		{
+			/* insertion sort of a short range */
+			for (i = lo + 1; i <= hi; i++)
+			{
+				float8		v = x[i];
+				int64		j = i - 1;
+
+				while (j >= lo && x[j] > v)
+				{
+					x[j + 1] = x[j];
+					j--;
+				}
+				x[j + 1] = v;
+			}
+			return;
+		}
+		mid = lo + (hi - lo) / 2;
+		a = x[lo];
+		b = x[mid];
+		c = x[hi];
+		if (a < b)
+			pivot = (b < c) ? b : ((a < c) ? c : a);
+		else
+			pivot = (a < c) ? a : ((b < c) ? c : b);
+
+		/* [lo, lt) < pivot, [lt, gt] == pivot, (gt, hi] > pivot */
+		lt = lo;
+		i = lo;
+		gt = hi;
+		while (i <= gt)
+		{
+			float8		v = x[i];
+
+			if (v < pivot)
+			{
+				x[i++] = x[lt];
+				x[lt++] = v;
+			}
+			else if (v > pivot)
+			{
+				x[i] = x[gt];
+				x[gt--] = v;
+			}
+			else
+				i++;
+		}
+		s1 = plo;
+		while (s1 <= phi && pos[s1] < lt)
+			s1++;
+		s2 = s1;
+		while (s2 <= phi && pos[s2] <= gt)
+			s2++;
+		/* positions in [lt, gt] are settled; recurse left, loop right */
+		if (s1 > plo)
+			select_positions(x, lo, lt - 1, pos, plo, s1 - 1);
+		lo = gt + 1;
+		plo = s2;
+	}
+}
+
+/*
+ * quantile_positions
+ *		The 0-based order statistics quantile_breaks reads, ascending and
+ *		distinct; returns how many.
+ */
+static int
+quantile_positions(int64 N, int32 n, int64 *pos)
+{
+	int			np = 0;
+	int32		k;
+	float8		by = 1.0 / n;
+
+	for (k = 1; k < n; k++)
+	{
+		float8		index = 1 + (float8) (N - 1) * (k * by);
+		int64		lo = (int64) floor(index) - 1;
+		int64		hi = (int64) ceil(index) - 1;
+
+		if (np == 0 || pos[np - 1] < lo)
+			pos[np++] = lo;
+		if (pos[np - 1] < hi)
+			pos[np++] = hi;
+	}
+	return np;
+}
+
+/*
  * quantile_breaks
  *		The bin edges of R's rfm package, rfm_table_order() (rsquaredacademy/rfm,
  *		R/utils.R, bins()): quantile(x, probs = seq(0, 1, length.out = n + 1))
@@ -403,7 +518,8 @@ ntile_breaks(const float8 *x, int64 N, int32 n, float8 *out)
 
 /*
  * rfm_breaks_final
- *		Sort the values (READ_WRITE: the state is sorted in place) and return
+ *		Order the values (READ_WRITE: the state is reordered in place: fully
+ *		sorted for ntile, partially for the quantiles) and return
  *		the n - 1 ascending breaks as float8[]; NULL when there was no
  *		non-NULL value.  The result is palloc'd in the caller's context.
  */
@@ -419,11 +535,20 @@ rfm_breaks_final(PG_FUNCTION_ARGS)
 	if (st == NULL || st->count == 0)
 		PG_RETURN_NULL();
 
-	sort_float8_asc(st->values, st->count);
 	if (st->mode == RFM_MODE_QUANTILE)
+	{
+		/* only a few order statistics are needed: select, do not sort */
+		int64		pos[2 * RFM_MAX_N];
+		int			np = quantile_positions(st->count, st->n, pos);
+
+		select_positions(st->values, 0, st->count - 1, pos, 0, np - 1);
 		quantile_breaks(st->values, st->count, st->n, out);
+	}
 	else
+	{
+		sort_float8_asc(st->values, st->count);
 		ntile_breaks(st->values, st->count, st->n, out);
+	}
 
 	for (k = 0; k < st->n - 1; k++)
 		elems[k] = Float8GetDatum(out[k]);

@@ -4,7 +4,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS reactivation;
 SET client_min_messages = warning;
-SELECT plan(29);
+SELECT plan(30);
 
 -- catalog contracts: volatility and strictness marked truthfully
 SELECT is_empty($$
@@ -71,6 +71,37 @@ SELECT is_empty($$
   USING (g) WHERE p.b IS DISTINCT FROM q.b$$,
   'grouped parallel breaks equal breaks over the rows in another order');
 RESET max_parallel_workers_per_gather;
+
+-- quantile breaks (computed by selection, not a full sort) equal the type-7
+-- formula in plain SQL over the sorted values, for every n, with and
+-- without heavy ties
+SELECT is_empty($$
+  WITH cols AS (
+    SELECT 'v' AS col, v::float8 AS x FROM par_values UNION ALL
+    SELECT 't', t FROM par_values UNION ALL
+    SELECT 'few', (i % 3)::float8 FROM par_values WHERE i <= 1001
+  ), sorted AS (
+    SELECT col, x, row_number() OVER (PARTITION BY col ORDER BY x) AS i, count(*) OVER (PARTITION BY col) AS cnt
+    FROM cols
+  ), idx AS (
+    SELECT DISTINCT col, cnt, n, k, 1 + (cnt - 1) * (k * (1.0::float8 / n)) AS h_index
+    FROM sorted, generate_series(2, 10) n, generate_series(1, n - 1) k
+  ), plain AS (
+    SELECT idx.col, idx.n,
+           array_agg(CASE WHEN idx.h_index > floor(idx.h_index) AND hi.x <> lo.x
+                          THEN (1 - (idx.h_index - floor(idx.h_index))) * lo.x
+                               + (idx.h_index - floor(idx.h_index)) * hi.x
+                          ELSE lo.x END + 1 ORDER BY idx.k) AS breaks
+    FROM idx
+    JOIN sorted lo ON lo.col = idx.col AND lo.i = floor(idx.h_index)
+    JOIN sorted hi ON hi.col = idx.col AND hi.i = ceil(idx.h_index)
+    GROUP BY idx.col, idx.n
+  ), mine AS (
+    SELECT col, n, rfm_breaks(x, n) AS breaks FROM cols, generate_series(2, 10) n GROUP BY col, n
+  )
+  SELECT col, n FROM plain FULL JOIN mine USING (col, n)
+  WHERE plain.breaks IS DISTINCT FROM mine.breaks$$,
+  'quantile breaks equal the plain-SQL type-7 computation for n = 2..10');
 
 -- tie safety, as a property: equal values, equal scores, in both modes
 SELECT is_empty($$
