@@ -103,6 +103,8 @@ extern int	ra_numeric_to_scaled(Datum num, int128 *mantissa, const char *argname
 extern int	ra_float8_to_scaled(float8 val, int128 *mantissa, const char *argname);
 extern bool ra_rescale(int128 *mantissa, int from_scale, int to_scale);
 extern Datum ra_scaled_to_numeric(int128 mantissa, int scale);
+extern Datum ra_scaled_div_count(int128 mantissa, int scale, int64 count);
+extern bool ra_rescale_any(int128 *mantissa, int k);
 extern char *ra_scaled_to_cstring(int128 mantissa, int scale);
 extern bool ra_parse_scaled(const char *str, int len, int128 *mantissa, int *scale);
 extern int32 ra_day_of_timestamp(int64 ts);
