@@ -230,14 +230,16 @@ ps_size(int32 cap)
 }
 
 /*
- * Capacity to allocate for want days: some headroom (a quarter, at least
- * two days) so that a growing customer does not move at every new day, and
- * the chunk filled up to the next multiple of ARENA_GRAIN.
+ * Capacity to allocate for want days: some headroom (an eighth, at least
+ * one day) so that a growing customer does not move at every new day, and
+ * the chunk filled up to the next multiple of ARENA_GRAIN (so in practice
+ * up to four more days).  Moving a chunk is a short memcpy; memory for a
+ * million customers is what this trades against.
  */
 static int32
 ps_capacity_for(int32 want)
 {
-	Size		size = ps_size(want + Max(2, want / 4));
+	Size		size = ps_size(want + Max(1, want / 8));
 
 	size = TYPEALIGN(ARENA_GRAIN, size);
 	return (int32) ((size - PS_HEADER_SIZE) / sizeof(int32));

@@ -589,12 +589,16 @@ ra_check_as_of(DateADT as_of)
 int
 ra_parse_period(text *period)
 {
-	char	   *s = text_to_cstring(period);
+	const char *p = VARDATA_ANY(period);
+	int			len = VARSIZE_ANY_EXHDR(period);
+	char	   *s;
 
-	if (pg_strcasecmp(s, "day") == 0)
+	/* no palloc on the common path: this runs once per customer */
+	if (len == 3 && pg_strncasecmp(p, "day", 3) == 0)
 		return RA_PERIOD_DAY;
-	if (pg_strcasecmp(s, "week") == 0)
+	if (len == 4 && pg_strncasecmp(p, "week", 4) == 0)
 		return RA_PERIOD_WEEK;
+	s = text_to_cstring(period);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("period must be 'day' or 'week'"),
