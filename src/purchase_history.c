@@ -93,7 +93,7 @@ summary_merge(PhSummary *a, const PhSummary *b)
  * palloc rounds small chunks up to a power of two and adds a 16-byte header,
  * which for a million customers of ten purchase days each doubles the memory
  * of the states.  So states are carved from 64 kB blocks of the aggregate
- * context in sizes that are multiples of 16 bytes, and a state that grows
+ * context in sizes that are multiples of 8 bytes, and a state that grows
  * hands its old chunk to a free list of that exact size, where the next
  * customer to reach that size picks it up.  Nothing is freed individually:
  * the blocks go when the aggregate context is reset, and a reset callback
@@ -104,7 +104,7 @@ summary_merge(PhSummary *a, const PhSummary *b)
  * context it came from, so forgetting an arena (cache full, or context
  * reset) wastes at most a little memory and never breaks anything.
  */
-#define ARENA_GRAIN			16
+#define ARENA_GRAIN			8
 #define ARENA_MAX_CHUNK		4096	/* larger states are palloc'd */
 #define ARENA_NCLASSES		(ARENA_MAX_CHUNK / ARENA_GRAIN + 1)
 #define ARENA_BLOCK_SIZE	(64 * 1024)
@@ -202,7 +202,7 @@ arena_alloc(StateArena *arena, Size size)
 			*(void **) arena->next = arena->freelist[rest];
 			arena->freelist[rest] = arena->next;
 		}
-		/* MAXALIGN'd, and every chunk is a multiple of 16: all aligned */
+		/* MAXALIGN'd, and every chunk is a multiple of 8: all MAXALIGN'd */
 		arena->next = MemoryContextAlloc(arena->ctx, ARENA_BLOCK_SIZE);
 		arena->left = ARENA_BLOCK_SIZE;
 	}
