@@ -358,29 +358,53 @@ ps_add_order(PurchaseState *st, int64 ts, bool has_amount, int128 mantissa, int 
 			 StateArena *arena)
 {
 	int32		day = ra_day_of_timestamp(ts);
+	PhSummary  *s = &st->s;
 
-	if (st->s.orders == 0)
+	if (s->orders == 0)
 	{
-		st->s.first_ts = st->s.last_ts = ts;
-		st->s.orders = 1;
+		s->first_ts = s->last_ts = ts;
+		s->orders = 1;
 		if (has_amount)
 		{
-			st->s.priced = 1;
-			st->s.total = st->s.first_day_total = mantissa;
-			st->s.scale = scale;
+			s->priced = 1;
+			s->total = s->first_day_total = mantissa;
+			s->scale = scale;
 		}
+		return ps_append_day(st, day, arena);
 	}
-	else
-	{
-		PhSummary	one;
 
-		one.first_ts = one.last_ts = ts;
-		one.orders = 1;
-		one.priced = has_amount ? 1 : 0;
-		one.total = one.first_day_total = has_amount ? mantissa : 0;
-		one.scale = has_amount ? scale : 0;
-		summary_merge(&st->s, &one);
+	/* the same as summary_merge with a one-order summary, without its work */
+	if (has_amount)
+	{
+		int32		first_day = ra_day_of_timestamp(s->first_ts);
+
+		if (scale > s->scale)
+		{
+			if (!ra_rescale(&s->total, s->scale, scale) ||
+				!ra_rescale(&s->first_day_total, s->scale, scale))
+				money_overflow();
+			s->scale = scale;
+		}
+		else if (scale < s->scale && !ra_rescale(&mantissa, scale, s->scale))
+			money_overflow();
+		money_add(&s->total, mantissa);
+		if (day < first_day)
+			s->first_day_total = mantissa;
+		else if (day == first_day)
+			money_add(&s->first_day_total, mantissa);
+		s->priced++;
 	}
+	else if (day < ra_day_of_timestamp(s->first_ts))
+		s->first_day_total = 0;
+	if (ts < s->first_ts)
+		s->first_ts = ts;
+	if (ts > s->last_ts)
+		s->last_ts = ts;
+	if (unlikely(s->orders == PG_INT64_MAX))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("order count out of range for purchase_history")));
+	s->orders++;
 	return ps_append_day(st, day, arena);
 }
 

@@ -606,14 +606,14 @@ ra_parse_period(text *period)
 	return 0;					/* keep compiler quiet */
 }
 
-static int
-cmp_int32(const void *a, const void *b)
-{
-	int32		x = *(const int32 *) a;
-	int32		y = *(const int32 *) b;
-
-	return (x > y) - (x < y);
-}
+/* a qsort specialised for int32 with an inlined comparison */
+#define ST_SORT sort_days_asc
+#define ST_ELEMENT_TYPE int32
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 /*
  * ra_sort_days
@@ -627,7 +627,7 @@ ra_sort_days(int32 *days, int32 *n)
 
 	if (*n < 2)
 		return;
-	qsort(days, *n, sizeof(int32), cmp_int32);
+	sort_days_asc(days, *n);
 	for (i = 1, j = 0; i < *n; i++)
 	{
 		if (days[i] != days[j])
