@@ -815,11 +815,16 @@ digits(const char **p, int n, int *out)
 	return true;
 }
 
-/* "YYYY-MM-DD" [" BC"]; sets year in astronomical numbering (1 BC = 0) */
+/* "YYYY-MM-DD", a year of 4 to 6 digits (timestamps reach 294276 AD) */
 static bool
 parse_ymd(const char **p, int *y, int *m, int *d)
 {
-	if (!digits(p, 4, y) || *(*p)++ != '-' || !digits(p, 2, m) ||
+	int			n = 0;
+
+	while (n < 7 && (*p)[n] >= '0' && (*p)[n] <= '9')
+		n++;
+	if (n < 4 || n > 6 || !digits(p, n, y) ||
+		*(*p)++ != '-' || !digits(p, 2, m) ||
 		*(*p)++ != '-' || !digits(p, 2, d))
 		return false;
 	return true;
