@@ -6,13 +6,17 @@ OBJS = \
 	src/reactivation.o \
 	src/util.o \
 	src/purchase_history.o \
-	src/measures.o
+	src/measures.o \
+	src/engagement.o \
+	src/engagement_measures.o
 
 DATA = $(wildcard sql/reactivation--*.sql)
 
 # pg_regress tests, in order (sql/<name>.sql, expected/<name>.out)
 REGRESS = \
-	purchase_history
+	purchase_history \
+	engagement \
+	engagement_parallel
 
 REGRESS_OPTS = --load-extension=reactivation
 
