@@ -240,19 +240,24 @@ es_add_event(EngagementState *st, int type, int64 ts)
 	if (type != EE_SENT && type != EE_OPEN && type != EE_CLICK)
 		return st;
 	day = ra_day_of_timestamp(ts);
-	if (st->ndays > 0 && st->days[st->ndays - 1].day == day)
-		d = &st->days[st->ndays - 1];
-	else
+	if (st->ndays == 0 || st->days[st->ndays - 1].day != day)
 	{
-		if (st->ndays > 0 && day < st->days[st->ndays - 1].day)
-			st->sorted = false;
+		/*
+		 * Reserve first: it may sort and coalesce the array, which resets the
+		 * sorted flag and can make the new day equal to the last entry.
+		 */
 		if (st->ndays >= st->capacity)
 			st = es_reserve(st, 1);
-		d = &st->days[st->ndays++];
-		d->day = day;
-		d->sent = d->open = d->click = 0;
+		if (st->ndays == 0 || st->days[st->ndays - 1].day != day)
+		{
+			if (st->ndays > 0 && day < st->days[st->ndays - 1].day)
+				st->sorted = false;
+			d = &st->days[st->ndays++];
+			d->day = day;
+			d->sent = d->open = d->click = 0;
+		}
 	}
-	/* one event cannot overflow a day that the aggregate built itself ... */
+	d = &st->days[st->ndays - 1];
 	if (type == EE_SENT)
 	{
 		if (unlikely(d->sent == PG_INT32_MAX))
@@ -297,6 +302,14 @@ es_to_history(EngagementState *st)
 		sort_days(st->days, &st->ndays);
 		st->sorted = true;
 	}
+#ifdef USE_ASSERT_CHECKING
+	{
+		int32		i;
+
+		for (i = 1; i < st->ndays; i++)
+			Assert(st->days[i].day > st->days[i - 1].day);
+	}
+#endif
 	eh = palloc0(EH_SIZE(st->ndays));
 	SET_VARSIZE(eh, EH_SIZE(st->ndays));
 	eh->version = EH_VERSION;
