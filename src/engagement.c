@@ -163,10 +163,16 @@ sort_days(EhDay *days, int32 *n)
 
 typedef struct EngagementState
 {
-	EhSummary	s;
+	/*
+	 * The bookkeeping first and then the summary, whose most frequent types
+	 * (sent, delivered, open, click) come first: with a million subscribers
+	 * every row is a cache miss on its state, so a row should touch as few
+	 * cache lines as possible (the start of the chunk and the last day).
+	 */
 	int32		ndays;			/* used entries of days[] */
 	int32		capacity;		/* allocated entries of days[] */
 	bool		sorted;			/* days[] ascending and duplicate-free */
+	EhSummary	s;
 	EhDay		days[FLEXIBLE_ARRAY_MEMBER];
 } EngagementState;
 
@@ -187,7 +193,7 @@ es_capacity_for(int32 want)
 static EngagementState *
 es_create(MemoryContext ctx, int32 want)
 {
-	int32		cap = es_capacity_for(Max(want, 1));
+	int32		cap = es_capacity_for(Max(want, 8));
 	EngagementState *st;
 
 	st = MemoryContextAllocZero(ctx, ES_HEADER_SIZE + sizeof(EhDay) * (Size) cap);

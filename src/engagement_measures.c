@@ -492,11 +492,23 @@ eh_engagement_summary(PG_FUNCTION_ARGS)
 	int			i = 0;
 	int			j;
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	tupdesc = BlessTupleDesc(tupdesc);
-	if (tupdesc->natts != lengthof(values))
-		elog(ERROR, "engagement_summary: wrong number of result columns");
+	/*
+	 * Building the row descriptor costs more than the measures themselves,
+	 * so it is made once per call site and kept in fn_extra.
+	 */
+	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	if (tupdesc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+		MemoryContextSwitchTo(old);
+		if (tupdesc->natts != lengthof(values))
+			elog(ERROR, "engagement_summary: wrong number of result columns");
+		fcinfo->flinfo->fn_extra = tupdesc;
+	}
 	eh_as_of(eh, as_of, &a);
 	memset(nulls, 0, sizeof(nulls));
 
