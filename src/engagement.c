@@ -196,7 +196,8 @@ es_create(MemoryContext ctx, int32 want)
 	int32		cap = es_capacity_for(Max(want, 8));
 	EngagementState *st;
 
-	st = MemoryContextAllocZero(ctx, ES_HEADER_SIZE + sizeof(EhDay) * (Size) cap);
+	st = MemoryContextAlloc(ctx, ES_HEADER_SIZE + sizeof(EhDay) * (Size) cap);
+	memset(st, 0, ES_HEADER_SIZE);
 	st->capacity = cap;
 	st->sorted = true;
 	return st;
@@ -316,7 +317,8 @@ es_to_history(EngagementState *st)
 			Assert(st->days[i].day > st->days[i - 1].day);
 	}
 #endif
-	eh = palloc0(EH_SIZE(st->ndays));
+	eh = palloc(EH_SIZE(st->ndays));
+	memset(eh, 0, EH_HEADER_SIZE);
 	SET_VARSIZE(eh, EH_SIZE(st->ndays));
 	eh->version = EH_VERSION;
 	eh->ndays = st->ndays;
@@ -906,6 +908,7 @@ typedef enum
 typedef struct EnumCache
 {
 	int			n;
+	int			last;			/* index of the last hit */
 	Oid			oids[EE_NTYPES + 8];
 	int			codes[EE_NTYPES + 8];
 } EnumCache;
@@ -950,10 +953,15 @@ ee_enum_code(FunctionCallInfo fcinfo, Oid value)
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(EnumCache));
 		fcinfo->flinfo->fn_extra = c;
 	}
+	if (c->n > 0 && c->oids[c->last] == value)
+		return c->codes[c->last];
 	for (i = 0; i < c->n; i++)
 	{
 		if (c->oids[i] == value)
+		{
+			c->last = i;
 			return c->codes[i];
+		}
 	}
 	tup = SearchSysCache1(ENUMOID, ObjectIdGetDatum(value));
 	if (!HeapTupleIsValid(tup))
