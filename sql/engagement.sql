@@ -240,6 +240,20 @@ FROM tz1 JOIN tz2 USING (s);
 RESET TimeZone;
 SET TimeZone = 'UTC';
 
+-- Extreme times, 4713 BC to 294276 AD, round-trip through text
+SELECT x::text::engagement_history::text = x::text AS extreme_round_trip,
+	first_event(x, 'sent') = '4713-11-24 00:00:00+00 BC'::timestamptz AS first_ok,
+	last_event(x, 'sent') = '294276-12-31 23:59:59.999999+00'::timestamptz AS last_ok,
+	first_event_day(x, 'open', '0001-01-01') AS open_day_bc
+FROM (SELECT engagement_history(t, ts) AS x
+	  FROM (VALUES ('sent', '4713-11-24 00:00:00+00 BC'::timestamptz),
+				   ('open', '0001-12-31 23:59:59.5+00 BC'), ('click', '0001-01-01 00:00+00'),
+				   ('sent', '294276-12-31 23:59:59.999999+00')) v(t, ts)) q;
+-- merge() skips NULL histories; || is STRICT
+SELECT merge(e)::text = :'eh' AS merge_skips_null,
+	(SELECT :'eh'::engagement_history || NULL) IS NULL AS concat_null
+FROM (VALUES (NULL::engagement_history), (:'eh'::engagement_history)) v(e);
+
 -- Errors
 SELECT engagement_history('opened', now());
 SELECT engagement_history(t, ts) FROM (VALUES ('sent', 'infinity'::timestamptz)) v(t, ts);

@@ -539,6 +539,41 @@ eh_recv_buf(StringInfo buf, const char *what)
 	return eh;
 }
 
+/*
+ * format_timestamp
+ *		Append ts as "YYYY-MM-DD HH:MM:SS[.ffffff]+00[ BC]", UTC, whatever
+ *		DateStyle and TimeZone are; the inverse of parse_timestamp_string for
+ *		every finite timestamp (years before 1 AD get the " BC" suffix that
+ *		date_out also uses).
+ */
+static void
+format_timestamp(StringInfo buf, int64 ts)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	appendStringInfo(buf, "%04d-%02d-%02d %02d:%02d:%02d",
+					 tm.tm_year > 0 ? tm.tm_year : -(tm.tm_year - 1),
+					 tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (fsec != 0)
+	{
+		char		frac[8];
+		int			n = 6;
+
+		snprintf(frac, sizeof(frac), "%06d", (int) fsec);
+		while (n > 1 && frac[n - 1] == '0')
+			n--;
+		appendStringInfo(buf, ".%.*s", n, frac);
+	}
+	appendStringInfoString(buf, "+00");
+	if (tm.tm_year <= 0)
+		appendStringInfoString(buf, " BC");
+}
+
 /* ---------------------------------------------------------------------------
  * Text format
  *
@@ -573,9 +608,9 @@ engagement_history_out(PG_FUNCTION_ARGS)
 		if (x->count > 0)
 		{
 			appendStringInfoString(&buf, ", \"first\": \"");
-			ra_format_timestamp(&buf, x->first_ts);
+			format_timestamp(&buf, x->first_ts);
 			appendStringInfoString(&buf, "\", \"last\": \"");
-			ra_format_timestamp(&buf, x->last_ts);
+			format_timestamp(&buf, x->last_ts);
 			appendStringInfoChar(&buf, '"');
 		}
 		appendStringInfoString(&buf, "}, ");
@@ -688,11 +723,15 @@ digits(const char **p, int n, int *out)
 	return true;
 }
 
-/* "YYYY-MM-DD" */
+/* "YYYY-MM-DD", the year with 4 to 6 digits (timestamps reach 294276) */
 static bool
 parse_ymd(const char **p, int *y, int *m, int *d)
 {
-	if (!digits(p, 4, y) || *(*p)++ != '-' || !digits(p, 2, m) ||
+	int			n = 0;
+
+	while (n < 7 && (*p)[n] >= '0' && (*p)[n] <= '9')
+		n++;
+	if (n < 4 || n > 6 || !digits(p, n, y) || *(*p)++ != '-' || !digits(p, 2, m) ||
 		*(*p)++ != '-' || !digits(p, 2, d))
 		return false;
 	return true;
