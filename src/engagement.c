@@ -1268,6 +1268,10 @@ engagement_history_concat(PG_FUNCTION_ARGS)
 				j = 0,
 				n = 0;
 
+	if ((int64) a->ndays + b->ndays > EH_MAX_DAYS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("engagement_history cannot hold more than %d days", EH_MAX_DAYS)));
 	r = palloc0(EH_SIZE((Size) a->ndays + b->ndays));
 	r->version = EH_VERSION;
 	r->s = a->s;

@@ -57,7 +57,8 @@ typedef struct EhSummary
  * days, which is associative and commutative, so merging is exact.  The
  * price is that an open and a send on the same day are not ordered: a send
  * on the day of the last open counts as answered (it is usually the mail
- * that was opened).  A subscriber with mail on 15 days costs 240 bytes.
+ * that was opened).  A subscriber with mail on 15 days costs 240 bytes of
+ * days on top of the 208-byte header and summary.
  */
 typedef struct EhDay
 {
