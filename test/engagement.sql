@@ -2,7 +2,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS reactivation;
-SELECT plan(41);
+SELECT plan(43);
 
 -- catalog contracts
 SELECT has_type('engagement_history');
@@ -162,6 +162,53 @@ SELECT throws_ok((SELECT pg_temp.copy_file(set_byte(p, length(p) - 1, 255)) FROM
 	'corrupt binary: negative day count');
 SELECT throws_ok((SELECT pg_temp.copy_file(set_byte(p, 198, 127)) FROM good), '22P03', NULL,
 	'corrupt binary: day out of range or out of order');
+
+-- fuzz: mutated binary and text values give a clean error or a valid value
+CREATE TEMP TABLE fuzz_codes (kind text, code text);
+CREATE TEMP TABLE fuzz_ok (eh engagement_history);
+DO $$
+DECLARE
+	good bytea := (SELECT p FROM good);
+	goodtxt text := (SELECT eh FROM good);
+	p bytea;
+	s text;
+	i int;
+	j int;
+BEGIN
+	FOR i IN 1..150 LOOP
+		p := good;
+		FOR j IN 1..(1 + (random() * 3)::int) LOOP
+			p := set_byte(p, (random() * (length(p) - 1))::int, (random() * 255)::int);
+		END LOOP;
+		IF random() < 0.2 THEN
+			p := substr(p, 1, (random() * length(p))::int);
+		END IF;
+		BEGIN
+			TRUNCATE bin;
+			EXECUTE pg_temp.copy_file(p);
+			INSERT INTO fuzz_ok SELECT eh FROM bin;
+		EXCEPTION WHEN OTHERS THEN
+			INSERT INTO fuzz_codes VALUES ('binary', SQLSTATE);
+		END;
+	END LOOP;
+	FOR i IN 1..600 LOOP
+		s := goodtxt;
+		FOR j IN 1..(1 + (random() * 2)::int) LOOP
+			s := overlay(s PLACING substr('0123456789-:,." []{}a+BC', 1 + (random() * 24)::int, 1)
+						 FROM 1 + (random() * (length(s) - 1))::int FOR (random() * 2)::int);
+		END LOOP;
+		BEGIN
+			INSERT INTO fuzz_ok VALUES (s::engagement_history);
+		EXCEPTION WHEN OTHERS THEN
+			INSERT INTO fuzz_codes VALUES ('text', SQLSTATE);
+		END;
+	END LOOP;
+END
+$$;
+SELECT is_empty($$SELECT kind, code FROM fuzz_codes WHERE code NOT IN ('22P02', '22P03')$$,
+	'mutated binary and text input only ever fail with 22P02 or 22P03');
+SELECT is_empty($$SELECT eh::text FROM fuzz_ok WHERE eh::text::engagement_history::text <> eh::text$$,
+	'mutated input that is accepted is a valid, round-tripping value');
 COPY (SELECT 1) TO PROGRAM 'rm -f /tmp/reactivation_eh_*.bin';
 
 SELECT * FROM finish();
