@@ -6,7 +6,9 @@ OBJS = \
 	src/reactivation.o \
 	src/util.o \
 	src/purchase_history.o \
-	src/measures.o
+	src/measures.o \
+	src/engagement.o \
+	src/engagement_measures.o
 
 DATA = $(wildcard sql/reactivation--*.sql)
 
@@ -18,7 +20,9 @@ REGRESS = \
 	merge \
 	timezone \
 	bad_input \
-	parallel
+	parallel \
+	engagement \
+	engagement_parallel
 
 REGRESS_OPTS = --load-extension=reactivation
 
