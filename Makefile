@@ -7,6 +7,8 @@ OBJS = \
 	src/util.o \
 	src/purchase_history.o \
 	src/measures.o \
+	src/engagement.o \
+	src/engagement_measures.o \
 	src/scoring.o \
 	src/segments.o \
 	src/lifecycle.o
@@ -22,6 +24,8 @@ REGRESS = \
 	timezone \
 	bad_input \
 	parallel \
+	engagement \
+	engagement_parallel \
 	scores \
 	segments \
 	lifecycle

@@ -51,3 +51,10 @@ SELECT '{"orders": 2, "priced": 0, "total": null, "first_day_total": null, "firs
 SELECT '{"orders": 1, "priced": 0, "total": null, "first_day_total": null, "first": "2024-01-01 00:00:00+00", "last": "2024-01-02 00:00:00+00", "days": ["2024-01-01", "2024-01-02"]}'::purchase_history;
 SELECT '{"orders": 1, "priced": 0, "total": null, "first_day_total": null, "first": "2024-01-01 00:00:00+00", "last": "2024-01-01 00:00:00+00", "days": ["2024-01-01"]} x'::purchase_history;
 SELECT '{"orders": 1, "priced": 2, "total": 1, "first_day_total": 1, "first": "2024-01-01 00:00:00+00", "last": "2024-01-01 00:00:00+00", "days": ["2024-01-01"]}'::purchase_history;
+
+-- the extremes of the timestamp range round-trip too
+SELECT ph::text, ph::text::purchase_history::text = ph::text AS round_trip
+FROM (SELECT purchase_history(t) AS ph
+      FROM (VALUES ('4713-01-01 00:00:00+00 BC'::timestamptz), ('294276-12-31 23:59:59.999999+00')) v(t)) s;
+SELECT purchase_history(d)::text::purchase_history::text
+FROM (VALUES ('12345-06-07'::date)) v(d);

@@ -78,60 +78,64 @@ CREATE FUNCTION purchase_history_final(internal) RETURNS purchase_history
 
 -------------------------------------------------------------------------------
 -- aggregates
+--
+-- SSPACE: a customer's state is about 84 bytes plus 4 per purchase day; the
+-- planner would otherwise assume 8 kB for an internal state and shun hash
+-- aggregation for a million customers.
 -------------------------------------------------------------------------------
 
 CREATE AGGREGATE purchase_history(ordered_at timestamptz, amount numeric) (
-	SFUNC = purchase_history_sfunc_ts_numeric, STYPE = internal,
+	SFUNC = purchase_history_sfunc_ts_numeric, STYPE = internal, SSPACE = 128,
 	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_WRITE,
 	COMBINEFUNC = purchase_history_combine,
 	SERIALFUNC = purchase_history_serialize, DESERIALFUNC = purchase_history_deserialize,
 	PARALLEL = SAFE);
 CREATE AGGREGATE purchase_history(ordered_at timestamptz, amount double precision) (
-	SFUNC = purchase_history_sfunc_ts_float8, STYPE = internal,
+	SFUNC = purchase_history_sfunc_ts_float8, STYPE = internal, SSPACE = 128,
 	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_WRITE,
 	COMBINEFUNC = purchase_history_combine,
 	SERIALFUNC = purchase_history_serialize, DESERIALFUNC = purchase_history_deserialize,
 	PARALLEL = SAFE);
 CREATE AGGREGATE purchase_history(ordered_at timestamptz) (
-	SFUNC = purchase_history_sfunc_ts, STYPE = internal,
+	SFUNC = purchase_history_sfunc_ts, STYPE = internal, SSPACE = 128,
 	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_WRITE,
 	COMBINEFUNC = purchase_history_combine,
 	SERIALFUNC = purchase_history_serialize, DESERIALFUNC = purchase_history_deserialize,
 	PARALLEL = SAFE);
 
 CREATE AGGREGATE purchase_history(ordered_at timestamp, amount numeric) (
-	SFUNC = purchase_history_sfunc_ts_numeric, STYPE = internal,
+	SFUNC = purchase_history_sfunc_ts_numeric, STYPE = internal, SSPACE = 128,
 	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_WRITE,
 	COMBINEFUNC = purchase_history_combine,
 	SERIALFUNC = purchase_history_serialize, DESERIALFUNC = purchase_history_deserialize,
 	PARALLEL = SAFE);
 CREATE AGGREGATE purchase_history(ordered_at timestamp, amount double precision) (
-	SFUNC = purchase_history_sfunc_ts_float8, STYPE = internal,
+	SFUNC = purchase_history_sfunc_ts_float8, STYPE = internal, SSPACE = 128,
 	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_WRITE,
 	COMBINEFUNC = purchase_history_combine,
 	SERIALFUNC = purchase_history_serialize, DESERIALFUNC = purchase_history_deserialize,
 	PARALLEL = SAFE);
 CREATE AGGREGATE purchase_history(ordered_at timestamp) (
-	SFUNC = purchase_history_sfunc_ts, STYPE = internal,
+	SFUNC = purchase_history_sfunc_ts, STYPE = internal, SSPACE = 128,
 	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_WRITE,
 	COMBINEFUNC = purchase_history_combine,
 	SERIALFUNC = purchase_history_serialize, DESERIALFUNC = purchase_history_deserialize,
 	PARALLEL = SAFE);
 
 CREATE AGGREGATE purchase_history(ordered_at date, amount numeric) (
-	SFUNC = purchase_history_sfunc_date_numeric, STYPE = internal,
+	SFUNC = purchase_history_sfunc_date_numeric, STYPE = internal, SSPACE = 128,
 	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_WRITE,
 	COMBINEFUNC = purchase_history_combine,
 	SERIALFUNC = purchase_history_serialize, DESERIALFUNC = purchase_history_deserialize,
 	PARALLEL = SAFE);
 CREATE AGGREGATE purchase_history(ordered_at date, amount double precision) (
-	SFUNC = purchase_history_sfunc_date_float8, STYPE = internal,
+	SFUNC = purchase_history_sfunc_date_float8, STYPE = internal, SSPACE = 128,
 	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_WRITE,
 	COMBINEFUNC = purchase_history_combine,
 	SERIALFUNC = purchase_history_serialize, DESERIALFUNC = purchase_history_deserialize,
 	PARALLEL = SAFE);
 CREATE AGGREGATE purchase_history(ordered_at date) (
-	SFUNC = purchase_history_sfunc_date, STYPE = internal,
+	SFUNC = purchase_history_sfunc_date, STYPE = internal, SSPACE = 128,
 	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_WRITE,
 	COMBINEFUNC = purchase_history_combine,
 	SERIALFUNC = purchase_history_serialize, DESERIALFUNC = purchase_history_deserialize,
@@ -157,7 +161,7 @@ COMMENT ON AGGREGATE purchase_history(date) IS
 	'Per-customer purchase state from order date, without money';
 
 CREATE AGGREGATE merge(purchase_history) (
-	SFUNC = purchase_history_merge_sfunc, STYPE = internal,
+	SFUNC = purchase_history_merge_sfunc, STYPE = internal, SSPACE = 128,
 	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_WRITE,
 	COMBINEFUNC = purchase_history_combine,
 	SERIALFUNC = purchase_history_serialize, DESERIALFUNC = purchase_history_deserialize,
@@ -324,6 +328,397 @@ COMMENT ON FUNCTION purchase_summary(purchase_history, date, text) IS
 	'Every purchase_history measure as one row, each column equal to the function of the same name';
 
 -------------------------------------------------------------------------------
+-- Email engagement
+-------------------------------------------------------------------------------
+
+CREATE TYPE email_event AS ENUM (
+	'sent', 'delivered', 'open', 'click',
+	'hard_bounce', 'soft_bounce', 'unsubscribe', 'complaint');
+COMMENT ON TYPE email_event IS
+	'Email event types understood by engagement_history (as text, ''bounce'' is also accepted and means hard_bounce)';
+
+CREATE TYPE engagement_tier AS ENUM (
+	'active', 'engaged', 'unengaged', 'dormant', 'lapsed', 'never_opened');
+COMMENT ON TYPE engagement_tier IS
+	'Email engagement tier by days since the latest open or click, most engaged first; never_opened (sent mail, never opened) sorts last';
+
+CREATE TYPE reactivation_target AS ENUM (
+	'suppress', 'active_buyer', 'sunset', 'clicks_no_purchase',
+	'opens_no_click', 'not_opening', 'engaged', 'no_email');
+COMMENT ON TYPE reactivation_target IS
+	'One label per customer combining purchase and email behaviour, in rule precedence order (no_email sorts last); see reactivation_lever()';
+
+CREATE TYPE engagement_history;
+
+CREATE FUNCTION engagement_history_in(cstring) RETURNS engagement_history
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION engagement_history_out(engagement_history) RETURNS cstring
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION engagement_history_recv(internal) RETURNS engagement_history
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION engagement_history_send(engagement_history) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE engagement_history (
+	INPUT = engagement_history_in,
+	OUTPUT = engagement_history_out,
+	RECEIVE = engagement_history_recv,
+	SEND = engagement_history_send,
+	INTERNALLENGTH = VARIABLE,
+	ALIGNMENT = double,
+	STORAGE = extended
+);
+COMMENT ON TYPE engagement_history IS
+	'Per-subscriber email state: count, first and last time of each event type, and sends/opens/clicks per UTC day; built by the engagement_history aggregate, mergeable with merge() and ||';
+
+-- SSPACE: the planner's estimate of a state's size (one palloc chunk of
+-- about 512 bytes for a subscriber with 15 mail days); without it the planner
+-- assumes 8 kB for an internal state and partitions a hash aggregate of a
+-- million subscribers to disk for nothing.
+
+-- aggregate support functions (timestamp shares the C code of timestamptz:
+-- both are int64 microseconds, the wall-clock time taken as written)
+CREATE FUNCTION engagement_history_sfunc(internal, text, timestamptz) RETURNS internal
+	AS 'MODULE_PATHNAME', 'engagement_history_sfunc_text_ts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION engagement_history_sfunc(internal, text, timestamptz, boolean) RETURNS internal
+	AS 'MODULE_PATHNAME', 'engagement_history_sfunc_text_ts_skip' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION engagement_history_sfunc(internal, text, timestamp) RETURNS internal
+	AS 'MODULE_PATHNAME', 'engagement_history_sfunc_text_ts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION engagement_history_sfunc(internal, text, timestamp, boolean) RETURNS internal
+	AS 'MODULE_PATHNAME', 'engagement_history_sfunc_text_ts_skip' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION engagement_history_sfunc(internal, text, date) RETURNS internal
+	AS 'MODULE_PATHNAME', 'engagement_history_sfunc_text_date' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION engagement_history_sfunc(internal, text, date, boolean) RETURNS internal
+	AS 'MODULE_PATHNAME', 'engagement_history_sfunc_text_date_skip' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION engagement_history_sfunc(internal, email_event, timestamptz) RETURNS internal
+	AS 'MODULE_PATHNAME', 'engagement_history_sfunc_enum_ts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION engagement_history_sfunc(internal, email_event, timestamp) RETURNS internal
+	AS 'MODULE_PATHNAME', 'engagement_history_sfunc_enum_ts' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION engagement_history_sfunc(internal, email_event, date) RETURNS internal
+	AS 'MODULE_PATHNAME', 'engagement_history_sfunc_enum_date' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION engagement_history_merge_sfunc(internal, engagement_history) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION engagement_history_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION engagement_history_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION engagement_history_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION engagement_history_final(internal) RETURNS engagement_history
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE engagement_history(event_type text, occurred_at timestamptz) (
+	SFUNC = engagement_history_sfunc, STYPE = internal, SSPACE = 512,
+	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = engagement_history_combine,
+	SERIALFUNC = engagement_history_serialize, DESERIALFUNC = engagement_history_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE engagement_history(event_type text, occurred_at timestamptz, skip_unknown boolean) (
+	SFUNC = engagement_history_sfunc, STYPE = internal, SSPACE = 512,
+	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = engagement_history_combine,
+	SERIALFUNC = engagement_history_serialize, DESERIALFUNC = engagement_history_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE engagement_history(event_type text, occurred_at timestamp) (
+	SFUNC = engagement_history_sfunc, STYPE = internal, SSPACE = 512,
+	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = engagement_history_combine,
+	SERIALFUNC = engagement_history_serialize, DESERIALFUNC = engagement_history_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE engagement_history(event_type text, occurred_at timestamp, skip_unknown boolean) (
+	SFUNC = engagement_history_sfunc, STYPE = internal, SSPACE = 512,
+	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = engagement_history_combine,
+	SERIALFUNC = engagement_history_serialize, DESERIALFUNC = engagement_history_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE engagement_history(event_type text, occurred_at date) (
+	SFUNC = engagement_history_sfunc, STYPE = internal, SSPACE = 512,
+	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = engagement_history_combine,
+	SERIALFUNC = engagement_history_serialize, DESERIALFUNC = engagement_history_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE engagement_history(event_type text, occurred_at date, skip_unknown boolean) (
+	SFUNC = engagement_history_sfunc, STYPE = internal, SSPACE = 512,
+	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = engagement_history_combine,
+	SERIALFUNC = engagement_history_serialize, DESERIALFUNC = engagement_history_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE engagement_history(event_type email_event, occurred_at timestamptz) (
+	SFUNC = engagement_history_sfunc, STYPE = internal, SSPACE = 512,
+	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = engagement_history_combine,
+	SERIALFUNC = engagement_history_serialize, DESERIALFUNC = engagement_history_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE engagement_history(event_type email_event, occurred_at timestamp) (
+	SFUNC = engagement_history_sfunc, STYPE = internal, SSPACE = 512,
+	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = engagement_history_combine,
+	SERIALFUNC = engagement_history_serialize, DESERIALFUNC = engagement_history_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE engagement_history(event_type email_event, occurred_at date) (
+	SFUNC = engagement_history_sfunc, STYPE = internal, SSPACE = 512,
+	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = engagement_history_combine,
+	SERIALFUNC = engagement_history_serialize, DESERIALFUNC = engagement_history_deserialize,
+	PARALLEL = SAFE);
+
+COMMENT ON AGGREGATE engagement_history(text, timestamptz) IS
+	'Per-subscriber email state from event type (text, case-insensitive; unknown types are an error) and time (UTC days); rows with a NULL type or time are skipped';
+COMMENT ON AGGREGATE engagement_history(text, timestamptz, boolean) IS
+	'Per-subscriber email state from event type and time (UTC days); with skip_unknown true, rows with unknown event types are skipped instead of raising an error';
+COMMENT ON AGGREGATE engagement_history(text, timestamp) IS
+	'Per-subscriber email state from event type (text) and time (wall-clock days as written)';
+COMMENT ON AGGREGATE engagement_history(text, timestamp, boolean) IS
+	'Per-subscriber email state from event type (text) and time (wall-clock days); skip_unknown true skips unknown event types';
+COMMENT ON AGGREGATE engagement_history(text, date) IS
+	'Per-subscriber email state from event type (text) and event date';
+COMMENT ON AGGREGATE engagement_history(text, date, boolean) IS
+	'Per-subscriber email state from event type (text) and event date; skip_unknown true skips unknown event types';
+COMMENT ON AGGREGATE engagement_history(email_event, timestamptz) IS
+	'Per-subscriber email state from event type (email_event) and time (UTC days)';
+COMMENT ON AGGREGATE engagement_history(email_event, timestamp) IS
+	'Per-subscriber email state from event type (email_event) and time (wall-clock days as written)';
+COMMENT ON AGGREGATE engagement_history(email_event, date) IS
+	'Per-subscriber email state from event type (email_event) and event date';
+
+CREATE AGGREGATE merge(engagement_history) (
+	SFUNC = engagement_history_merge_sfunc, STYPE = internal, SSPACE = 512,
+	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = engagement_history_combine,
+	SERIALFUNC = engagement_history_serialize, DESERIALFUNC = engagement_history_deserialize,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE merge(engagement_history) IS
+	'Merge stored engagement histories into one, exactly as if all their events had been aggregated together';
+
+CREATE FUNCTION engagement_history_concat(engagement_history, engagement_history) RETURNS engagement_history
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION engagement_history_concat(engagement_history, engagement_history) IS
+	'Merge two engagement histories (the || operator)';
+
+CREATE OPERATOR || (
+	LEFTARG = engagement_history,
+	RIGHTARG = engagement_history,
+	FUNCTION = engagement_history_concat
+);
+COMMENT ON OPERATOR || (engagement_history, engagement_history) IS
+	'Merge two engagement histories, exactly as if their events had been aggregated together';
+
+-- measures by event type
+
+CREATE FUNCTION event_count(eh engagement_history, event_type email_event) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'eh_event_count' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION event_count(engagement_history, email_event) IS
+	'Number of events of the type over the whole history';
+
+CREATE FUNCTION first_event(eh engagement_history, event_type email_event) RETURNS timestamptz
+	AS 'MODULE_PATHNAME', 'eh_first_event' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION first_event(engagement_history, email_event) IS
+	'Time of the first event of the type (timestamp and date input taken as UTC); NULL when none';
+
+CREATE FUNCTION last_event(eh engagement_history, event_type email_event) RETURNS timestamptz
+	AS 'MODULE_PATHNAME', 'eh_last_event' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION last_event(engagement_history, email_event) IS
+	'Time of the latest event of the type (timestamp and date input taken as UTC); NULL when none';
+
+CREATE FUNCTION first_event_day(eh engagement_history, event_type email_event, as_of date) RETURNS date
+	AS 'MODULE_PATHNAME', 'eh_first_event_day' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION first_event_day(engagement_history, email_event, date) IS
+	'Day of the first event of the type on or before as_of; NULL when none';
+
+CREATE FUNCTION last_event_day(eh engagement_history, event_type email_event, as_of date) RETURNS date
+	AS 'MODULE_PATHNAME', 'eh_last_event_day' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION last_event_day(engagement_history, email_event, date) IS
+	'Day of the latest event of the type on or before as_of; NULL when none, and for types other than sent/open/click also when the latest is after as_of (not determinable)';
+
+-- measures as of a date (sends, opens and clicks after as_of are left out)
+
+CREATE FUNCTION sends(eh engagement_history, as_of date) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'eh_sends' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION sends(engagement_history, date) IS
+	'Number of sent events on or before as_of';
+
+CREATE FUNCTION opens(eh engagement_history, as_of date) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'eh_opens' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION opens(engagement_history, date) IS
+	'Number of open events on or before as_of (repeated opens counted)';
+
+CREATE FUNCTION clicks(eh engagement_history, as_of date) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'eh_clicks' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION clicks(engagement_history, date) IS
+	'Number of click events on or before as_of (repeated clicks counted)';
+
+CREATE FUNCTION open_days(eh engagement_history, as_of date) RETURNS integer
+	AS 'MODULE_PATHNAME', 'eh_open_days' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION open_days(engagement_history, date) IS
+	'Number of distinct days with an open on or before as_of';
+
+CREATE FUNCTION click_days(eh engagement_history, as_of date) RETURNS integer
+	AS 'MODULE_PATHNAME', 'eh_click_days' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION click_days(engagement_history, date) IS
+	'Number of distinct days with a click on or before as_of';
+
+CREATE FUNCTION days_since_last_open(eh engagement_history, as_of date) RETURNS integer
+	AS 'MODULE_PATHNAME', 'eh_days_since_last_open' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION days_since_last_open(engagement_history, date) IS
+	'Days from the latest open day on or before as_of to as_of; NULL when never opened';
+
+CREATE FUNCTION days_since_last_click(eh engagement_history, as_of date) RETURNS integer
+	AS 'MODULE_PATHNAME', 'eh_days_since_last_click' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION days_since_last_click(engagement_history, date) IS
+	'Days from the latest click day on or before as_of to as_of; NULL when never clicked';
+
+CREATE FUNCTION days_since_last_send(eh engagement_history, as_of date) RETURNS integer
+	AS 'MODULE_PATHNAME', 'eh_days_since_last_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION days_since_last_send(engagement_history, date) IS
+	'Days from the latest send day on or before as_of to as_of; NULL when nothing was sent';
+
+CREATE FUNCTION sends_since_last_open(eh engagement_history, as_of date) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'eh_sends_since_last_open' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION sends_since_last_open(engagement_history, date) IS
+	'Sends on days after the latest open day, up to as_of (sends on the open day count as answered); all sends when never opened';
+
+CREATE FUNCTION sends_since_last_click(eh engagement_history, as_of date) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'eh_sends_since_last_click' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION sends_since_last_click(engagement_history, date) IS
+	'Sends on days after the latest click day, up to as_of (sends on the click day count as answered); all sends when never clicked';
+
+CREATE FUNCTION open_rate(eh engagement_history, as_of date) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'eh_open_rate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION open_rate(engagement_history, date) IS
+	'Distinct open days divided by sends, up to as_of (can exceed 1 when old mail is reopened); NULL without sends';
+
+CREATE FUNCTION click_rate(eh engagement_history, as_of date) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'eh_click_rate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION click_rate(engagement_history, date) IS
+	'Click-through rate: distinct click days divided by sends, up to as_of; NULL without sends';
+
+CREATE FUNCTION click_to_open_rate(eh engagement_history, as_of date) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'eh_click_to_open_rate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION click_to_open_rate(engagement_history, date) IS
+	'Distinct click days divided by distinct open days, up to as_of; NULL without opens';
+
+CREATE FUNCTION unsubscribed(eh engagement_history, as_of date) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'eh_unsubscribed' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION unsubscribed(engagement_history, date) IS
+	'True when an unsubscribe event is on or before as_of (unsubscribing is final)';
+
+CREATE FUNCTION hard_bounced(eh engagement_history, as_of date) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'eh_hard_bounced' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION hard_bounced(engagement_history, date) IS
+	'True when a hard bounce (or plain ''bounce'') is on or before as_of';
+
+CREATE FUNCTION complained(eh engagement_history, as_of date) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'eh_complained' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION complained(engagement_history, date) IS
+	'True when a spam complaint is on or before as_of';
+
+CREATE FUNCTION engagement_summary(
+	eh engagement_history, as_of date,
+	OUT sends bigint,
+	OUT opens bigint,
+	OUT clicks bigint,
+	OUT open_days integer,
+	OUT click_days integer,
+	OUT first_send_day date,
+	OUT last_send_day date,
+	OUT first_open_day date,
+	OUT last_open_day date,
+	OUT first_click_day date,
+	OUT last_click_day date,
+	OUT days_since_last_open integer,
+	OUT days_since_last_click integer,
+	OUT sends_since_last_open bigint,
+	OUT sends_since_last_click bigint,
+	OUT open_rate double precision,
+	OUT click_rate double precision,
+	OUT click_to_open_rate double precision,
+	OUT unsubscribed boolean,
+	OUT hard_bounced boolean,
+	OUT complained boolean,
+	OUT as_of date)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'eh_engagement_summary' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION engagement_summary(engagement_history, date) IS
+	'Every as-of engagement measure as one row, computed in one pass; each column equals the function of the same name (first/last_*_day as first/last_event_day)';
+
+-- tier, funnel flags, dead and sleeping addresses, sunset
+
+CREATE FUNCTION engagement_tier(eh engagement_history, as_of date,
+	active_days integer DEFAULT 30, engaged_days integer DEFAULT 90,
+	unengaged_days integer DEFAULT 180, dormant_days integer DEFAULT 365)
+	RETURNS engagement_tier
+	AS 'MODULE_PATHNAME', 'eh_engagement_tier' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION engagement_tier(engagement_history, date, integer, integer, integer, integer) IS
+	'Tier by days since the latest open or click up to as_of: active <= 30, engaged <= 90, unengaged <= 180, dormant <= 365, lapsed beyond; never_opened when sent mail was never opened nor clicked; NULL when nothing was sent or opened';
+
+CREATE FUNCTION not_opening(eh engagement_history, as_of date, days integer DEFAULT 90) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'eh_not_opening' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION not_opening(engagement_history, date, integer) IS
+	'Mail was sent and no open or click within days of as_of (or ever); NULL when nothing was sent or opened';
+
+CREATE FUNCTION opens_no_click(eh engagement_history, as_of date, window_days integer DEFAULT 90) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'eh_opens_no_click' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION opens_no_click(engagement_history, date, integer) IS
+	'Opened within window_days of as_of and no click in that window; NULL when nothing was sent or opened';
+
+CREATE FUNCTION clicks_no_purchase(eh engagement_history, ph purchase_history, as_of date,
+	window_days integer DEFAULT 30) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'eh_clicks_no_purchase' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION clicks_no_purchase(engagement_history, purchase_history, date, integer) IS
+	'Latest click within window_days of as_of and after the latest purchase day (NULL ph: no purchases); NULL when eh is NULL or nothing was sent or opened';
+
+CREATE FUNCTION email_dead(eh engagement_history, as_of date, min_sends integer DEFAULT 1) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'eh_email_dead' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION email_dead(engagement_history, date, integer) IS
+	'Dead address: at least min_sends sends up to as_of and never an open or a click';
+
+CREATE FUNCTION email_sleeper(eh engagement_history, subscribed_on date, as_of date,
+	early_months integer DEFAULT 3, silent_after_months integer DEFAULT 5) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'eh_email_sleeper' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION email_sleeper(engagement_history, date, date, integer, integer) IS
+	'Sleeper: opened or clicked in the first early_months after subscribing, then sent mail but no open or click from subscribed_on + silent_after_months to as_of; NULL before that date';
+
+CREATE FUNCTION sunset_candidate(eh engagement_history, ph purchase_history, as_of date,
+	min_sends integer DEFAULT 10, window_days integer DEFAULT 180) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'eh_sunset_candidate' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION sunset_candidate(engagement_history, purchase_history, date, integer, integer) IS
+	'At least min_sends sends within window_days of as_of with no open, click or purchase in that window (NULL ph: no purchases); NULL when eh is NULL or nothing was sent or opened';
+
+CREATE FUNCTION sends_since_last_response(eh engagement_history, ph purchase_history, as_of date) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'eh_sends_since_last_response' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION sends_since_last_response(engagement_history, purchase_history, date) IS
+	'Sends on days after the latest open, click or purchase day, up to as_of (NULL ph: no purchases); NULL when eh is NULL';
+
+CREATE FUNCTION winback_exhausted(eh engagement_history, ph purchase_history, as_of date,
+	sequence_sends integer DEFAULT 3) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'eh_winback_exhausted' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION winback_exhausted(engagement_history, purchase_history, date, integer) IS
+	'A whole win-back sequence went unanswered: sends_since_last_response >= sequence_sends (use a history of the win-back sends)';
+
+CREATE FUNCTION reactivation_target(ph purchase_history, eh engagement_history, as_of date,
+	buyer_active_days integer DEFAULT 90, no_open_days integer DEFAULT 90,
+	click_window_days integer DEFAULT 30, sunset_min_sends integer DEFAULT 10,
+	sunset_window_days integer DEFAULT 180)
+	RETURNS reactivation_target
+	AS 'MODULE_PATHNAME', 'eh_reactivation_target' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION reactivation_target(purchase_history, engagement_history, date, integer, integer, integer, integer, integer) IS
+	'One label per customer, first rule that holds: suppress, active_buyer, no_email, sunset, clicks_no_purchase, opens_no_click, not_opening, engaged; NULL ph means no purchases, NULL eh no email data; NULL when both are NULL';
+
+CREATE FUNCTION reactivation_lever(target reactivation_target) RETURNS text
+	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	RETURN CASE target
+		WHEN 'suppress' THEN 'none: do not email (unsubscribed, bounced or complained); other channels only'
+		WHEN 'active_buyer' THEN 'none: active buyer, keep the regular programme'
+		WHEN 'sunset' THEN 'farewell email ("shall we stop writing?"), then suppress'
+		WHEN 'clicks_no_purchase' THEN 'discount or promo code'
+		WHEN 'opens_no_click' THEN 'new content or offer format with a clear call to action'
+		WHEN 'not_opening' THEN 'gift or new subject line'
+		WHEN 'engaged' THEN 'none: engaged reader, keep the regular programme'
+		WHEN 'no_email' THEN 'reach through another channel, or collect an email address'
+	END;
+COMMENT ON FUNCTION reactivation_lever(reactivation_target) IS
+	'The suggested win-back lever for a reactivation_target label';
+
 -- Scores, segments and lifecycle
 -------------------------------------------------------------------------------
 
