@@ -79,6 +79,9 @@ SELECT rfm_breaks(x, 11) FROM generate_series(1, 3) x;
 SELECT rfm_breaks(x, 5, 'median') FROM generate_series(1, 3) x;
 SELECT rfm_breaks(x, NULL) FROM generate_series(1, 3) x;
 SELECT rfm_breaks(x, x::int % 2 + 3) FROM generate_series(1, 3) x;
+SELECT rfm_breaks(x, 5, CASE WHEN x < 3 THEN 'quantile' ELSE 'ntile' END) FROM generate_series(1, 3) x;
+-- the same mode spelled differently is the same mode
+SELECT rfm_breaks(x, 2, CASE WHEN x < 3 THEN 'quantile' ELSE 'QUANTILE' END) FROM generate_series(1, 3) x;
 SELECT rfm_breaks(x) FROM (VALUES (1.0::float8), ('NaN')) v(x);
 SELECT rfm_breaks(x) FROM (VALUES (1.0::float8), ('Infinity')) v(x);
 SELECT rfm_score(1, '{}');

@@ -46,6 +46,8 @@ typedef struct BreaksState
 	int64		count;			/* used entries of values[] */
 	int64		capacity;		/* allocated entries of values[] */
 	float8	   *values;
+	char		modetext[16];	/* mode as given on the first row, if short */
+	int			modelen;		/* its length, -1 when not given or longer */
 } BreaksState;
 
 static void
@@ -84,6 +86,7 @@ breaks_state_new(MemoryContext cxt, int32 n, int32 mode, int64 capacity)
 	st->count = 0;
 	st->capacity = Max(capacity, 64);
 	st->values = MemoryContextAllocHuge(cxt, sizeof(float8) * st->capacity);
+	st->modelen = -1;
 	return st;
 }
 
@@ -151,17 +154,39 @@ rfm_breaks_sfunc(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("mode must not be NULL")));
-		/* parse only once: the mode must then merely compare equal */
+		/* parse once; later rows must give the same text (cheap compare) */
 		if (st == NULL)
 			mode = parse_mode(PG_GETARG_TEXT_PP(3));
 		else
+		{
+			text	   *t = PG_GETARG_TEXT_PP(3);
+			int			len = VARSIZE_ANY_EXHDR(t);
+
+			if (st->modelen >= 0 &&
+				(len != st->modelen || memcmp(VARDATA_ANY(t), st->modetext, len) != 0) &&
+				parse_mode(t) != st->mode)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("mode must be the same for every row of rfm_breaks")));
 			mode = st->mode;
+		}
 	}
 
 	if (st == NULL)
 	{
 		check_n(n, "n");
 		st = breaks_state_new(aggcxt, n, mode, 64);
+		if (PG_NARGS() > 3)
+		{
+			text	   *t = PG_GETARG_TEXT_PP(3);
+			int			len = VARSIZE_ANY_EXHDR(t);
+
+			if (len <= (int) sizeof(st->modetext))
+			{
+				memcpy(st->modetext, VARDATA_ANY(t), len);
+				st->modelen = len;
+			}
+		}
 	}
 	else if (st->n != n)
 		ereport(ERROR,
