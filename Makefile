@@ -6,7 +6,9 @@ OBJS = \
 	src/reactivation.o \
 	src/util.o \
 	src/purchase_history.o \
-	src/measures.o
+	src/measures.o \
+	src/btyd_math.o \
+	src/models_btyd.o
 
 DATA = $(wildcard sql/reactivation--*.sql)
 
