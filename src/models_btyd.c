@@ -1323,8 +1323,9 @@ btyd_simulate(PG_FUNCTION_ARGS)
 			else
 			{
 				double		mu = draw_gamma(&rs, pr[2]) / pr[3];
+				double		life = draw_exp(&rs, mu);
 
-				end = Min(T, draw_exp(&rs, mu));
+				end = Min(T, life);
 			}
 			if (lambda > 0.0)
 			{
