@@ -14,7 +14,13 @@ DATA = $(wildcard sql/reactivation--*.sql)
 
 # pg_regress tests, in order (sql/<name>.sql, expected/<name>.out)
 REGRESS = \
-	purchase_history
+	purchase_history \
+	measures \
+	io \
+	merge \
+	timezone \
+	bad_input \
+	parallel
 
 REGRESS_OPTS = --load-extension=reactivation
 

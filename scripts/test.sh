@@ -41,6 +41,11 @@ fi
 
 echo "== pgTAP"
 psql -X -q -c "CREATE DATABASE reactivation_tap" >/dev/null
+if [ -n "$DATA_DIR" ]; then
+	PGDATABASE=reactivation_tap scripts/load_testdata.sh "$DATA_DIR"
+else
+	echo "no ../shared/data: the tests that read the public data sets will skip"
+fi
 if ! PGDATABASE=reactivation_tap pg_prove --ext .sql \
 	--set "datadir=${DATA_DIR:-none}" test/; then
 	status=1

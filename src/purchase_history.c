@@ -270,7 +270,9 @@ static void
 corrupt(const char *what, const char *detail)
 {
 	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			(errcode(strncmp(what, "text", 4) == 0 ?
+					 ERRCODE_INVALID_TEXT_REPRESENTATION :
+					 ERRCODE_INVALID_BINARY_REPRESENTATION),
 			 errmsg("invalid %s", what),
 			 errdetail("%s", detail)));
 }
@@ -280,6 +282,8 @@ corrupt(const char *what, const char *detail)
  *		Check every invariant of a purchase history (see reactivation.h);
  *		what names the input in the error.  Called before any value from
  *		text input, binary input or a serialized aggregate state is used.
+ *		A what starting with "text" reports invalid_text_representation,
+ *		anything else invalid_binary_representation.
  */
 void
 ph_validate(const PurchaseHistory *ph, const char *what)
@@ -290,31 +294,31 @@ ph_validate(const PurchaseHistory *ph, const char *what)
 	int32		max_day = ra_day_of_timestamp(END_TIMESTAMP - 1);
 
 	if (ph->version != PH_VERSION)
-		corrupt(what, "unsupported version");
+		corrupt(what, "Unsupported version.");
 	if (ph->ndays < 1 || ph->ndays > PH_MAX_DAYS)
-		corrupt(what, "purchase day count out of range");
+		corrupt(what, "Purchase day count out of range.");
 	if (!IS_VALID_TIMESTAMP(s->first_ts) || !IS_VALID_TIMESTAMP(s->last_ts) ||
 		s->first_ts > s->last_ts)
-		corrupt(what, "first and last purchase times are out of range or out of order");
+		corrupt(what, "First and last purchase times are out of range or out of order.");
 	if (s->orders < ph->ndays || s->priced < 0 || s->priced > s->orders)
-		corrupt(what, "order counts are inconsistent with the purchase days");
+		corrupt(what, "Order counts are inconsistent with the purchase days.");
 	if (s->scale < 0 || s->scale > RA_MAX_SCALE)
-		corrupt(what, "monetary scale out of range");
+		corrupt(what, "Monetary scale out of range.");
 	if (s->total > RA_MAX_MANTISSA || s->total < -RA_MAX_MANTISSA ||
 		s->first_day_total > RA_MAX_MANTISSA || s->first_day_total < -RA_MAX_MANTISSA)
-		corrupt(what, "monetary total out of range");
+		corrupt(what, "Monetary total out of range.");
 	if (s->priced == 0 && (s->total != 0 || s->first_day_total != 0 || s->scale != 0))
-		corrupt(what, "monetary totals without priced orders");
+		corrupt(what, "Monetary totals without priced orders.");
 	for (i = 0; i < ph->ndays; i++)
 	{
 		if (ph->days[i] < min_day || ph->days[i] > max_day)
-			corrupt(what, "purchase day out of range");
+			corrupt(what, "Purchase day out of range.");
 		if (i > 0 && ph->days[i] <= ph->days[i - 1])
-			corrupt(what, "purchase days are not strictly ascending");
+			corrupt(what, "Purchase days are not strictly ascending.");
 	}
 	if (ph->days[0] != ra_day_of_timestamp(s->first_ts) ||
 		ph->days[ph->ndays - 1] != ra_day_of_timestamp(s->last_ts))
-		corrupt(what, "first and last purchase times do not match the purchase days");
+		corrupt(what, "First and last purchase times do not match the purchase days.");
 }
 
 /*
@@ -404,12 +408,12 @@ ph_recv_buf(StringInfo buf, const char *what)
 	int32		i;
 
 	if (buf->len - buf->cursor < 2 + 4 + 8 * 8 + 4)
-		corrupt(what, "value is too short");
+		corrupt(what, "Value is too short.");
 	version = pq_getmsgbyte(buf);
 	if (version != PH_VERSION)
-		corrupt(what, "unsupported version");
+		corrupt(what, "Unsupported version.");
 	if (pq_getmsgbyte(buf) != 0)
-		corrupt(what, "unknown flags");
+		corrupt(what, "Unknown flags.");
 	memset(&s, 0, sizeof(s));
 	s.scale = (int32) pq_getmsgint(buf, 4);
 	s.orders = pq_getmsgint64(buf);
@@ -421,7 +425,7 @@ ph_recv_buf(StringInfo buf, const char *what)
 	ndays = (int32) pq_getmsgint(buf, 4);
 	if (ndays < 1 || ndays > PH_MAX_DAYS ||
 		(int64) (buf->len - buf->cursor) != (int64) ndays * 4)
-		corrupt(what, "purchase day count does not match the length of the value");
+		corrupt(what, "Purchase day count does not match the length of the value.");
 
 	ph = palloc0(PH_SIZE(ndays));
 	SET_VARSIZE(ph, PH_SIZE(ndays));
@@ -791,7 +795,7 @@ purchase_history_in(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid input syntax for type purchase_history: \"%s\"", str),
 				 errdetail("A purchase history has at least one purchase day.")));
-	ph_validate(ph, "purchase_history value");
+	ph_validate(ph, "text purchase_history value");
 	PG_RETURN_POINTER(ph);
 }
 

@@ -165,9 +165,37 @@ ra_numeric_to_scaled(Datum num, int128 *mantissa, const char *argname)
 	exp10 = 4 * (weight - ndigits + 1) + dscale;
 
 	/*
-	 * Drop trailing zero decimals beyond the largest scale we keep (numeric
-	 * arithmetic can leave dscale above 20 with zeros at the end); a value that
-	 * really needs more decimals is an error, never silently rounded.
+	 * The last base-NBASE group is padded with zeros past dscale (at most 3);
+	 * divide them away, in 64 bits when the value fits (the common case, and
+	 * much cheaper than 128-bit division).
+	 */
+	if (exp10 < 0)
+	{
+		if (exp10 < -3)
+			elog(ERROR, "numeric datum has digits beyond its display scale");
+		if (m <= PG_INT64_MAX)
+		{
+			int64		m64 = (int64) m;
+			int64		p = (int64) pow10_128[-exp10];
+
+			if (m64 % p != 0)
+				elog(ERROR, "numeric datum has digits beyond its display scale");
+			m = m64 / p;
+		}
+		else
+		{
+			if (m % pow10_128[-exp10] != 0)
+				elog(ERROR, "numeric datum has digits beyond its display scale");
+			m /= pow10_128[-exp10];
+		}
+		exp10 = 0;
+	}
+
+	/*
+	 * Now value * 10^dscale = m * 10^exp10 with exp10 >= 0.  Drop trailing
+	 * zero decimals beyond the largest scale we keep (numeric arithmetic can
+	 * leave dscale above 20 with zeros at the end); a value that really
+	 * needs more decimals is an error, never silently rounded.
 	 */
 	while (dscale > RA_MAX_SCALE)
 	{
@@ -176,31 +204,19 @@ ra_numeric_to_scaled(Datum num, int128 *mantissa, const char *argname)
 		else if (m % 10 == 0)
 			m /= 10;
 		else
-			amount_out_of_range(argname);
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s has more than %d decimal places", argname, RA_MAX_SCALE),
+					 errhint("Round it, for example with round(%s, %d).", argname, RA_MAX_SCALE)));
 		dscale--;
 	}
-
-	if (exp10 > 0)
+	while (exp10 > 0)
 	{
-		while (exp10 > 0)
-		{
-			int			step = Min(exp10, 18);
+		int			step = Min(exp10, 18);
 
-			if (!ra_rescale(&m, 0, step))
-				amount_out_of_range(argname);
-			exp10 -= step;
-		}
-	}
-	else if (exp10 < 0)
-	{
-		/* the last base-NBASE group is padded with zeros past dscale */
-		while (exp10 < 0)
-		{
-			if (m % 10 != 0)
-				elog(ERROR, "numeric datum has digits beyond its display scale");
-			m /= 10;
-			exp10++;
-		}
+		if (!ra_rescale(&m, 0, step))
+			amount_out_of_range(argname);
+		exp10 -= step;
 	}
 	if (m > RA_MAX_MANTISSA)
 		amount_out_of_range(argname);
@@ -395,8 +411,8 @@ ra_day_of_timestamp(int64 ts)
 
 /*
  * ra_format_timestamp
- *		Append ts as "YYYY-MM-DD HH:MM:SS[.ffffff]+00", UTC, independent of the
- *		session's DateStyle and TimeZone.
+ *		Append ts as "YYYY-MM-DD HH:MM:SS[.ffffff]+00[ BC]", UTC, independent
+ *		of the session's DateStyle and TimeZone.
  */
 void
 ra_format_timestamp(StringInfo buf, int64 ts)
@@ -409,7 +425,8 @@ ra_format_timestamp(StringInfo buf, int64 ts)
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("timestamp out of range")));
 	appendStringInfo(buf, "%04d-%02d-%02d %02d:%02d:%02d",
-					 tm.tm_year, tm.tm_mon, tm.tm_mday,
+					 tm.tm_year > 0 ? tm.tm_year : -(tm.tm_year - 1),
+					 tm.tm_mon, tm.tm_mday,
 					 tm.tm_hour, tm.tm_min, tm.tm_sec);
 	if (fsec != 0)
 	{
@@ -423,13 +440,14 @@ ra_format_timestamp(StringInfo buf, int64 ts)
 		appendStringInfo(buf, ".%.*s", n, frac);
 	}
 	appendStringInfoString(buf, "+00");
+	if (tm.tm_year <= 0)
+		appendStringInfoString(buf, " BC");
 }
 
 /*
  * ra_format_date
- *		Append a day number as ISO "YYYY-MM-DD" (years before 1 are not
- *		reachable: days come from finite timestamps after 4713 BC and are
- *		printed with a BC suffix like date_out does).
+ *		Append a day number as ISO "YYYY-MM-DD", with a " BC" suffix for
+ *		years before 1 as date_out writes them.
  */
 void
 ra_format_date(StringInfo buf, int32 day)

@@ -1,0 +1,67 @@
+-- parallel aggregation (combine, serialize, deserialize) and partitionwise
+-- aggregation give exactly the serial result
+SET TimeZone = 'UTC';
+
+CREATE TABLE p_orders (customer_id int, ordered_at timestamptz, amount numeric(10, 2));
+INSERT INTO p_orders
+SELECT (i * 7) % 500 AS customer_id,
+       '2022-01-01'::timestamptz + ((i::bigint * 104729) % 700000) * interval '1 minute',
+       CASE WHEN i % 97 = 0 THEN NULL ELSE ((i * 31) % 20000) / 100.0 - 20 END
+FROM generate_series(1, 200000) i;
+ANALYZE p_orders;
+
+SET max_parallel_workers_per_gather = 0;
+CREATE TABLE p_serial AS
+SELECT customer_id, purchase_history(ordered_at, amount)::text AS ph FROM p_orders GROUP BY 1;
+CREATE TABLE p_serial_all AS SELECT purchase_history(ordered_at, amount)::text AS ph FROM p_orders;
+
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;
+
+-- plain aggregate: the plan has Partial and Finalize steps
+EXPLAIN (COSTS OFF) SELECT purchase_history(ordered_at, amount) FROM p_orders;
+SELECT (SELECT purchase_history(ordered_at, amount)::text FROM p_orders) = ph AS parallel_equals_serial
+FROM p_serial_all;
+
+-- grouped
+SET enable_hashagg = off;
+EXPLAIN (COSTS OFF)
+SELECT customer_id, purchase_history(ordered_at, amount) FROM p_orders GROUP BY 1;
+SELECT count(*) AS groups,
+       count(*) FILTER (WHERE p.ph::text = s.ph) AS equal
+FROM (SELECT customer_id, purchase_history(ordered_at, amount) AS ph FROM p_orders GROUP BY 1) p
+JOIN p_serial s USING (customer_id);
+RESET enable_hashagg;
+
+-- merge() in parallel
+CREATE TABLE p_parts AS
+SELECT customer_id, (customer_id + extract(month FROM ordered_at)::int) % 5 AS part,
+       purchase_history(ordered_at, amount) AS ph
+FROM p_orders GROUP BY 1, 2;
+ANALYZE p_parts;
+EXPLAIN (COSTS OFF) SELECT merge(ph) FROM p_parts;
+SELECT (SELECT merge(ph)::text FROM p_parts) = ph AS parallel_merge_equals_serial FROM p_serial_all;
+
+-- partitionwise aggregation over a hash-partitioned table
+CREATE TABLE pt_orders (customer_id int, ordered_at timestamptz, amount numeric(10, 2))
+  PARTITION BY HASH (customer_id);
+CREATE TABLE pt_orders_0 PARTITION OF pt_orders FOR VALUES WITH (MODULUS 3, REMAINDER 0);
+CREATE TABLE pt_orders_1 PARTITION OF pt_orders FOR VALUES WITH (MODULUS 3, REMAINDER 1);
+CREATE TABLE pt_orders_2 PARTITION OF pt_orders FOR VALUES WITH (MODULUS 3, REMAINDER 2);
+INSERT INTO pt_orders SELECT * FROM p_orders;
+ANALYZE pt_orders;
+SET enable_partitionwise_aggregate = on;
+SET max_parallel_workers_per_gather = 0;
+EXPLAIN (COSTS OFF)
+SELECT customer_id, purchase_history(ordered_at, amount) FROM pt_orders GROUP BY 1;
+SELECT count(*) AS groups, count(*) FILTER (WHERE p.ph::text = s.ph) AS equal
+FROM (SELECT customer_id, purchase_history(ordered_at, amount) AS ph FROM pt_orders GROUP BY 1) p
+JOIN p_serial s USING (customer_id);
+-- partial partitionwise (grouping key is not the partition key): combine runs
+EXPLAIN (COSTS OFF)
+SELECT purchase_history(ordered_at, amount) FROM pt_orders;
+SELECT (SELECT purchase_history(ordered_at, amount)::text FROM pt_orders) = ph AS partitionwise_equals_serial
+FROM p_serial_all;
