@@ -20,7 +20,8 @@ REGRESS = \
 	merge \
 	timezone \
 	bad_input \
-	parallel
+	parallel \
+	btyd_models
 
 REGRESS_OPTS = --load-extension=reactivation
 

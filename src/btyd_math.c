@@ -24,6 +24,8 @@
 #define FIT_THETA_BOUND		25.0	/* |log param| never exceeds this */
 #define FIT_THETA_DEGEN		18.0	/* beyond: a boundary (degenerate) optimum */
 #define FIT_FD_STEP			1e-5	/* central-difference step in log-params */
+#define FIT_MIN_CURVATURE	1e-6	/* smallest Hessian eigenvalue of a proper
+									 * (identified) optimum */
 
 /* 8-point Gauss-Legendre nodes and weights on [-1, 1] */
 static const double gl_x[8] = {
@@ -503,6 +505,101 @@ fit_objective(const FitProblem *fp, const double *theta, double *grad)
 }
 
 /*
+ * Smallest eigenvalue of a symmetric n x n matrix (n <= 4) by cyclic Jacobi
+ * rotations; A is destroyed.
+ */
+static double
+min_eigenvalue(double A[BTYD_MAX_PARAMS][BTYD_MAX_PARAMS], int n)
+{
+	int			sweep,
+				p,
+				q,
+				k;
+	double		res;
+
+	for (sweep = 0; sweep < 50; sweep++)
+	{
+		double		off = 0.0;
+
+		for (p = 0; p < n; p++)
+			for (q = p + 1; q < n; q++)
+				off += A[p][q] * A[p][q];
+		if (off < 1e-300)
+			break;
+		for (p = 0; p < n; p++)
+			for (q = p + 1; q < n; q++)
+			{
+				double		theta,
+							t,
+							c,
+							s;
+
+				if (A[p][q] == 0.0)
+					continue;
+				theta = (A[q][q] - A[p][p]) / (2.0 * A[p][q]);
+				t = (theta >= 0 ? 1.0 : -1.0) / (fabs(theta) + sqrt(theta * theta + 1.0));
+				c = 1.0 / sqrt(t * t + 1.0);
+				s = t * c;
+				for (k = 0; k < n; k++)
+				{
+					double		akp = A[k][p],
+								akq = A[k][q];
+
+					A[k][p] = c * akp - s * akq;
+					A[k][q] = s * akp + c * akq;
+				}
+				for (k = 0; k < n; k++)
+				{
+					double		apk = A[p][k],
+								aqk = A[q][k];
+
+					A[p][k] = c * apk - s * aqk;
+					A[q][k] = s * apk + c * aqk;
+				}
+			}
+	}
+	res = A[0][0];
+	for (p = 1; p < n; p++)
+		res = Min(res, A[p][p]);
+	return res;
+}
+
+/*
+ * Smallest eigenvalue of the Hessian of the objective at theta (central
+ * differences of the gradient, step 1e-3 in log-parameters).  Near zero
+ * means a direction along which the likelihood is flat: the optimum is an
+ * asymptote (a parameter running off to 0 or infinity), not a point.
+ */
+static double
+hessian_min_eigenvalue(const FitProblem *fp, const double *theta)
+{
+	double		A[BTYD_MAX_PARAMS][BTYD_MAX_PARAMS];
+	double		th[BTYD_MAX_PARAMS],
+				gp[BTYD_MAX_PARAMS],
+				gm[BTYD_MAX_PARAMS];
+	const double h = 1e-3;
+	int			i,
+				j;
+
+	for (i = 0; i < fp->np; i++)
+	{
+		memcpy(th, theta, sizeof(double) * fp->np);
+		th[i] = theta[i] + h;
+		if (!isfinite(fit_objective(fp, th, gp)))
+			return 0.0;
+		th[i] = theta[i] - h;
+		if (!isfinite(fit_objective(fp, th, gm)))
+			return 0.0;
+		for (j = 0; j < fp->np; j++)
+			A[i][j] = (gp[j] - gm[j]) / (2.0 * h);
+	}
+	for (i = 0; i < fp->np; i++)
+		for (j = i + 1; j < fp->np; j++)
+			A[i][j] = A[j][i] = 0.5 * (A[i][j] + A[j][i]);
+	return min_eigenvalue(A, fp->np);
+}
+
+/*
  * Maximum-likelihood fit by BFGS on log-parameters (so every parameter stays
  * positive) with a backtracking Armijo line search, steps capped at 2 in
  * log-space, at most FIT_MAX_ITER iterations.  converged is true only when
@@ -679,6 +776,14 @@ btyd_fit(int kind, const BtydObs *obs, int nobs, double penalizer, BtydFitResult
 	{
 		res->params[i] = exp(theta[i]);
 		if (fabs(theta[i]) > FIT_THETA_DEGEN)
+			converged = false;
+	}
+	if (converged)
+	{
+		double		lmin = hessian_min_eigenvalue(&fp, theta);
+
+		elog(DEBUG1, "btyd fit: smallest Hessian eigenvalue %g", lmin);
+		if (!(lmin > FIT_MIN_CURVATURE))
 			converged = false;
 	}
 	res->iterations = iter;
