@@ -290,17 +290,17 @@ btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
  * This replaces the difference of two Gauss hypergeometric functions in
  * Fader & Hardie (2005), "A note on deriving the Pareto/NBD model and
  * related expressions", eq. (22) (A0 there equals (r+s+x) I), which cancels
- * catastrophically when t_x is close to T and overflows for large x.  With
- * c = the parameter (alpha or beta) carrying the larger exponent, k = m+n-1,
- * e = the smaller exponent and the substitution
- *	w = (c+tau)^-k,  u = (w(t0) - w) / (w(t0) - w(t1)) in [0, 1]
- * the integral is exactly
- *	I = (c+t0)^-k * D / k * integral_0^1 rho(u)^-e du,
- *	D = 1 - ((c+t0)/(c+t1))^k = -expm1(-k log1p((t1-t0)/(c+t0)))
- * where rho = (other+tau)/(c+tau) is bounded between its end values, so the
- * remaining integrand is smooth and bounded; D is accurate even for t1 - t0
- * tiny.  The last integral is done by composite 8-point Gauss-Legendre, with
- * more panels when rho^-e varies a lot.
+ * catastrophically when t_x is close to T and overflows for large x.  Let
+ * c be the parameter (alpha or beta) carrying the larger exponent, e the
+ * smaller exponent, k = m + n - 1, and phi = log((c+tau)/(c+t0)).  Then
+ * exactly
+ *	I = (c+t0)^-k * integral_0^L exp(-k phi) rho(phi)^-e dphi,
+ *	L = log1p((t1-t0)/(c+t0)),  rho = 1 + (other-c) exp(-phi)/(c+t0)
+ * The integrand is smooth (analytic) in phi and has no cancellation: for
+ * t1 - t0 tiny the integral is simply about L times the integrand.  It is
+ * done by composite 8-point Gauss-Legendre in log space, with panels short
+ * enough that exp(-k phi) and rho^-e change by at most a factor of about e^2
+ * across one, and cut where exp(-k phi) has fallen below 1e-20 of the total.
  */
 static double
 pnbd_log_integral(double alpha, double beta, double m, double n, double t0, double t1)
@@ -311,11 +311,11 @@ pnbd_log_integral(double alpha, double beta, double m, double n, double t0, doub
 				k = m + n - 1.0;
 	double		c0,
 				L,
-				D,
 				diff,
 				v0,
 				v1,
-				V;
+				V,
+				width;
 	double		logJ = -INFINITY;
 	int			panels,
 				p,
@@ -334,32 +334,30 @@ pnbd_log_integral(double alpha, double beta, double m, double n, double t0, doub
 		e = m;
 	}
 	c0 = c + t0;
-	L = log1p((t1 - t0) / c0);
-	D = -expm1(-k * L);
 	diff = other - c;
-	v0 = e * log1p(diff / c0);
-	v1 = e * log1p(diff / (c + t1));
+	L = log1p((t1 - t0) / c0);
+	v0 = -e * log1p(diff / c0);
+	v1 = -e * log1p(diff / (c + t1));
 	V = fabs(v0 - v1);
-	panels = 1 + (int) Min(V, 31.0);
+	/* beyond (46 + |v0| + |v1|)/k the rest is below 1e-20 of the start */
+	L = Min(L, (46.0 + fabs(v0) + fabs(v1)) / k);
+	panels = 1 + (int) Min(k * L / 2.0 + V / 2.0, 255.0);
+	width = L / panels;
 
 	for (p = 0; p < panels; p++)
 	{
-		double		lo = (double) p / panels;
-		double		half = 0.5 / panels;
-		double		mid = lo + half;
+		double		half = 0.5 * width;
+		double		mid = p * width + half;
 
 		for (j = 0; j < 8; j++)
 		{
-			double		u = mid + half * gl_x[j];
-
-			/* c + tau = c0 (1 - u D)^(-1/k) */
-			double		ct = c0 * exp(-log1p(-u * D) / k);
-			double		lv = -e * log1p(diff / ct);
+			double		phi = mid + half * gl_x[j];
+			double		lv = -k * phi - e * log1p(diff * exp(-phi) / c0);
 
 			logJ = log_add_exp(logJ, log(gl_w[j] * half) + lv);
 		}
 	}
-	return -k * log(c0) + log(D) - log(k) + logJ;
+	return -k * log(c0) + logJ;
 }
 
 /*
