@@ -164,10 +164,14 @@ btyd_log_hyp2f1(double a, double b, double c, double z)
  *	A4 = log a - log(b+x-1) - (r+x) log(alpha+t_x)
  * The observations must be sorted by x: the terms depending on x alone
  * (lgamma and digamma) are computed once per distinct x.  grad may be NULL.
+ * With tables (iT, itx index each observation's T and t_x into uv, whose
+ * log(alpha + v) and 1/(alpha + v) are in lg and iv) the per-customer logs
+ * are looked up instead of computed: the fit precomputes them once per
+ * evaluation for the few distinct times (days) instead of per triple.
  */
-double
-btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
-					   double *grad)
+static double
+bgnbd_loglik_core(const double *params, const BtydObs *obs, int nobs, double *grad,
+				  const int32 *iT, const int32 *itx, const double *lg, const double *iv)
 {
 	double		r = params[0],
 				alpha = params[1],
@@ -204,7 +208,7 @@ btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
 		const BtydObs *o = &obs[i];
 		double		x = o->x;
 		double		rx = r + x;
-		double		lat = log(alpha + o->T);
+		double		lat = iT ? lg[iT[i]] : log(alpha + o->T);
 		double		A3 = -rx * lat;
 		double		lse,
 					P3,
@@ -239,7 +243,7 @@ btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
 			double		A4,
 						e;
 
-			lat2 = log(alpha + o->tx);
+			lat2 = itx ? lg[itx[i]] : log(alpha + o->tx);
 			A4 = la - lbx1 - rx * lat2;
 			if (A3 >= A4)
 			{
@@ -266,9 +270,11 @@ btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
 		ll += o->w * (Sr + r * lalpha + Bx + lse);
 		if (grad)
 		{
+			double		iT1 = iT ? iv[iT[i]] : 1.0 / (alpha + o->T);
+			double		itx1 = (x > 0.0) ? (itx ? iv[itx[i]] : 1.0 / (alpha + o->tx)) : 0.0;
+
 			gr += o->w * (dSr + lalpha - P3 * lat - P4 * lat2);
-			gal += o->w * (r / alpha - P3 * rx / (alpha + o->T)
-						   - (x > 0.0 ? P4 * rx / (alpha + o->tx) : 0.0));
+			gal += o->w * (r / alpha - P3 * rx * iT1 - P4 * rx * itx1);
 			ga += o->w * (dBa + P4 / a);
 			gb += o->w * (dBb - (x > 0.0 ? P4 / (b + x - 1.0) : 0.0));
 		}
@@ -281,6 +287,13 @@ btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
 		grad[3] = gb;
 	}
 	return ll;
+}
+
+double
+btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
+					   double *grad)
+{
+	return bgnbd_loglik_core(params, obs, nobs, grad, NULL, NULL, NULL, NULL);
 }
 
 /*
@@ -299,7 +312,7 @@ btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
  * The integrand is smooth (analytic) in phi and has no cancellation: for
  * t1 - t0 tiny the integral is simply about L times the integrand.  It is
  * done by composite 8-point Gauss-Legendre in log space, with panels short
- * enough that exp(-k phi) and rho^-e change by at most a factor of about e^2
+ * enough that exp(-k phi) and rho^-e change by at most a factor of about e^4
  * across one, and cut where exp(-k phi) has fallen below 1e-20 of the total.
  */
 static double
@@ -341,7 +354,7 @@ pnbd_log_integral(double alpha, double beta, double m, double n, double t0, doub
 	V = fabs(v0 - v1);
 	/* beyond (46 + |v0| + |v1|)/k the rest is below 1e-20 of the start */
 	L = Min(L, (46.0 + fabs(v0) + fabs(v1)) / k);
-	panels = 1 + (int) Min(k * L / 2.0 + V / 2.0, 255.0);
+	panels = 1 + (int) Min(k * L / 4.0 + V / 4.0, 255.0);
 	width = L / panels;
 
 	for (p = 0; p < panels; p++)
@@ -429,7 +442,7 @@ btyd_loglik(int kind, const double *params, const BtydObs *obs, int nobs)
 	return ll;
 }
 
-/* What the optimizer minimises. */
+/* What the optimizer minimises (see fit_objective). */
 typedef struct FitProblem
 {
 	int			kind;
@@ -438,6 +451,13 @@ typedef struct FitProblem
 	int			nobs;
 	double		wsum;
 	double		penalizer;
+	/* BG/NBD only: distinct times and per-observation indexes into them */
+	int			nuv;
+	double	   *uv;
+	int32	   *iT;
+	int32	   *itx;
+	double	   *lg;				/* scratch: log(alpha + uv[j]) */
+	double	   *iv;				/* scratch: 1 / (alpha + uv[j]) */
 } FitProblem;
 
 /*
@@ -463,8 +483,18 @@ fit_objective(const FitProblem *fp, const double *theta, double *grad)
 		params[i] = exp(theta[i]);
 		pen += params[i] * params[i];
 	}
-	if (fp->kind == BTYD_BGNBD && grad)
-		ll = btyd_bgnbd_loglik_grad(params, fp->obs, fp->nobs, g);
+	if (fp->kind == BTYD_BGNBD)
+	{
+		for (i = 0; i < fp->nuv; i++)
+		{
+			double		av = params[1] + fp->uv[i];
+
+			fp->lg[i] = log(av);
+			fp->iv[i] = 1.0 / av;
+		}
+		ll = bgnbd_loglik_core(params, fp->obs, fp->nobs, grad ? g : NULL,
+							   fp->iT, fp->itx, fp->lg, fp->iv);
+	}
 	else
 		ll = btyd_loglik(fp->kind, params, fp->obs, fp->nobs);
 	f = -ll / fp->wsum + fp->penalizer * pen;
@@ -500,6 +530,69 @@ fit_objective(const FitProblem *fp, const double *theta, double *grad)
 				return INFINITY;
 	}
 	return f;
+}
+
+static int
+double_cmp(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* index of v in the sorted distinct array uv[0..n-1] (v is present) */
+static int32
+uv_index(const double *uv, int n, double v)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (uv[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	Assert(uv[lo] == v);
+	return lo;
+}
+
+/*
+ * The distinct T and t_x values of a BG/NBD fit and each observation's
+ * index into them (palloc'd in the current memory context).
+ */
+static void
+bgnbd_build_tables(FitProblem *fp)
+{
+	int			n = 0,
+				m = 0,
+				i;
+	double	   *all = palloc_extended(sizeof(double) * 2 * (Size) fp->nobs, MCXT_ALLOC_HUGE);
+
+	for (i = 0; i < fp->nobs; i++)
+	{
+		all[n++] = fp->obs[i].T;
+		all[n++] = fp->obs[i].tx;
+	}
+	qsort(all, n, sizeof(double), double_cmp);
+	for (i = 0; i < n; i++)
+		if (m == 0 || all[i] != all[m - 1])
+			all[m++] = all[i];
+	fp->uv = all;
+	fp->nuv = m;
+	fp->iT = palloc_extended(sizeof(int32) * (Size) fp->nobs, MCXT_ALLOC_HUGE);
+	fp->itx = palloc_extended(sizeof(int32) * (Size) fp->nobs, MCXT_ALLOC_HUGE);
+	fp->lg = palloc_extended(sizeof(double) * (Size) m, MCXT_ALLOC_HUGE);
+	fp->iv = palloc_extended(sizeof(double) * (Size) m, MCXT_ALLOC_HUGE);
+	for (i = 0; i < fp->nobs; i++)
+	{
+		fp->iT[i] = uv_index(all, m, fp->obs[i].T);
+		fp->itx[i] = uv_index(all, m, fp->obs[i].tx);
+	}
 }
 
 /*
@@ -635,6 +728,11 @@ btyd_fit(int kind, const BtydObs *obs, int nobs, double penalizer, BtydFitResult
 	fp.wsum = 0.0;
 	for (i = 0; i < nobs; i++)
 		fp.wsum += obs[i].w;
+	fp.nuv = 0;
+	fp.uv = fp.lg = fp.iv = NULL;
+	fp.iT = fp.itx = NULL;
+	if (kind == BTYD_BGNBD && nobs > 0)
+		bgnbd_build_tables(&fp);
 
 	memset(res, 0, sizeof(*res));
 	for (i = 0; i < np; i++)
@@ -786,6 +884,14 @@ btyd_fit(int kind, const BtydObs *obs, int nobs, double penalizer, BtydFitResult
 	}
 	res->iterations = iter;
 	res->converged = converged;
+	if (fp.uv)
+	{
+		pfree(fp.uv);
+		pfree(fp.iT);
+		pfree(fp.itx);
+		pfree(fp.lg);
+		pfree(fp.iv);
+	}
 	res->loglik = btyd_loglik(kind, res->params, obs, nobs);
 	if (!isfinite(res->loglik))
 	{

@@ -12,6 +12,7 @@
 #include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
+#include "portability/instr_time.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -1008,7 +1009,17 @@ btyd_fit_final(PG_FUNCTION_ARGS)
 	qsort(obs, n, sizeof(BtydObs), obs_cmp);
 
 	if (informative)
+	{
+		instr_time	t0,
+					t1;
+
+		INSTR_TIME_SET_CURRENT(t0);
 		btyd_fit(st->kind, obs, (int) n, st->penalizer, &res);
+		INSTR_TIME_SET_CURRENT(t1);
+		INSTR_TIME_SUBTRACT(t1, t0);
+		elog(DEBUG1, "%s fit: " INT64_FORMAT " customers, " INT64_FORMAT " distinct observations, %d iterations, %.1f ms",
+			 btyd_kind_name(st->kind), st->ncust, n, res.iterations, INSTR_TIME_GET_MILLISEC(t1));
+	}
 	else
 	{
 		memset(&res, 0, sizeof(res));
