@@ -404,7 +404,13 @@ CREATE FUNCTION btyd_gradient(model btyd_model, x double precision, t_x double p
 	RETURNS double precision[]
 	AS 'MODULE_PATHNAME', 'btyd_model_gradient' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION btyd_gradient(btyd_model, double precision, double precision, double precision) IS
-	'Analytic gradient of one customer''s BG/NBD log-likelihood in (r, alpha, a, b), as used by the fit';
+	'Analytic gradient of one customer''s log-likelihood in the model parameters (bgnbd: r, alpha, a, b; pareto_nbd: r, alpha, s, beta), as used by the fit';
+
+CREATE FUNCTION btyd_gradient(model btyd_model, x double precision, mean_spend double precision)
+	RETURNS double precision[]
+	AS 'MODULE_PATHNAME', 'btyd_model_gradient' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION btyd_gradient(btyd_model, double precision, double precision) IS
+	'Analytic gradient of one repeat customer''s gamma_gamma log-likelihood in (p, q, gamma), as used by the fit';
 
 -- fitting aggregates
 

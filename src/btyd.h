@@ -67,6 +67,8 @@ extern const char *btyd_kind_name(int kind);
 extern const char *btyd_param_name(int kind, int i);
 extern double btyd_digamma(double x);
 extern double btyd_loglik(int kind, const double *params, const BtydObs *obs, int nobs);
+extern double btyd_loglik_grad(int kind, const double *params, const BtydObs *obs, int nobs,
+							   double *grad);
 extern double btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
 									 double *grad);
 extern void btyd_fit(int kind, const BtydObs *obs, int nobs, double penalizer,

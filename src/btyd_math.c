@@ -23,7 +23,6 @@
 									 * negative log-likelihood in log-params */
 #define FIT_THETA_BOUND		25.0	/* |log param| never exceeds this */
 #define FIT_THETA_DEGEN		18.0	/* beyond: a boundary (degenerate) optimum */
-#define FIT_FD_STEP			1e-5	/* central-difference step in log-params */
 #define FIT_MIN_CURVATURE	1e-6	/* smallest Hessian eigenvalue of a proper
 									 * (identified) optimum */
 
@@ -37,6 +36,13 @@ static const double gl_w[8] = {
 	0.1012285362903763, 0.2223810344533745, 0.3137066458778873,
 	0.3626837833783620, 0.3626837833783620, 0.3137066458778873,
 	0.2223810344533745, 0.1012285362903763
+};
+
+/* their logarithms */
+static const double gl_lw[8] = {
+	-2.2903745827235054, -1.5033629969804014, -1.1592969785528289,
+	-1.014223944532757, -1.014223944532757, -1.1592969785528289,
+	-1.5033629969804014, -2.2903745827235054
 };
 
 static inline double
@@ -312,29 +318,41 @@ btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
  * The integrand is smooth (analytic) in phi and has no cancellation: for
  * t1 - t0 tiny the integral is simply about L times the integrand.  It is
  * done by composite 8-point Gauss-Legendre in log space, with panels short
- * enough that exp(-k phi) and rho^-e change by at most a factor of about e^4
- * across one, and cut where exp(-k phi) has fallen below 1e-20 of the total.
+ * enough that the integrand changes by at most a factor of about e^4 across
+ * one, and cut where exp(-k phi) has fallen below 1e-20 of the total.
+ *
+ * With mom != NULL it also returns the means, under the normalised
+ * integrand, of log(alpha+tau), 1/(alpha+tau), log(beta+tau), 1/(beta+tau):
+ * differentiating under the integral sign, d log I / d r = -mom[0],
+ * d log I / d alpha = -m mom[1], d log I / d s = -mom[2] and
+ * d log I / d beta = -n mom[3], which gives the analytic gradient.
  */
 static double
-pnbd_log_integral(double alpha, double beta, double m, double n, double t0, double t1)
+pnbd_log_integral(double alpha, double beta, double m, double n, double t0, double t1,
+				  double *mom)
 {
 	double		c,
 				other,
 				e,
 				k = m + n - 1.0;
 	double		c0,
+				lc0,
 				L,
 				diff,
 				v0,
 				v1,
-				V,
+				smax,
 				width;
-	double		logJ = -INFINITY;
+	double		M = -INFINITY,
+				S = 0.0;
+	double		Sg[4] = {0.0, 0.0, 0.0, 0.0};
+	bool		c_is_alpha = (m >= n);
 	int			panels,
 				p,
-				j;
+				j,
+				i;
 
-	if (m >= n)
+	if (c_is_alpha)
 	{
 		c = alpha;
 		other = beta;
@@ -347,30 +365,76 @@ pnbd_log_integral(double alpha, double beta, double m, double n, double t0, doub
 		e = m;
 	}
 	c0 = c + t0;
+	lc0 = log(c0);
 	diff = other - c;
 	L = log1p((t1 - t0) / c0);
 	v0 = -e * log1p(diff / c0);
 	v1 = -e * log1p(diff / (c + t1));
-	V = fabs(v0 - v1);
 	/* beyond (46 + |v0| + |v1|)/k the rest is below 1e-20 of the start */
 	L = Min(L, (46.0 + fabs(v0) + fabs(v1)) / k);
-	panels = 1 + (int) Min(k * L / 4.0 + V / 4.0, 255.0);
+	/*
+	 * |d log integrand / d phi| <= k + e |q0| / (1 + q0), q0 = diff / c0 (the
+	 * rho factor is steepest at phi = 0); panels of width 4 / that bound
+	 */
+	smax = k + e * fabs(diff / c0) / (1.0 + diff / c0);
+	panels = 1 + (int) Min(L * smax / 4.0, 255.0);
 	width = L / panels;
 
 	for (p = 0; p < panels; p++)
 	{
 		double		half = 0.5 * width;
 		double		mid = p * width + half;
+		double		lhalf = log(half);
 
 		for (j = 0; j < 8; j++)
 		{
 			double		phi = mid + half * gl_x[j];
-			double		lv = -k * phi - e * log1p(diff * exp(-phi) / c0);
+			double		ephi = exp(-phi);
+			double		q = diff * ephi / c0;	/* (other+tau)/(c+tau) - 1 */
+			double		l1q = log1p(q);
+			double		lv = lhalf + gl_lw[j] - k * phi - e * l1q;
+			double		wgt;
 
-			logJ = log_add_exp(logJ, log(gl_w[j] * half) + lv);
+			/* running log-sum-exp: S = sum exp(lv - M) */
+			if (lv > M)
+			{
+				double		scale = (M == -INFINITY) ? 0.0 : exp(M - lv);
+
+				S *= scale;
+				for (i = 0; i < 4; i++)
+					Sg[i] *= scale;
+				M = lv;
+			}
+			wgt = exp(lv - M);
+			S += wgt;
+			if (mom)
+			{
+				double		lc = lc0 + phi; /* log(c + tau) */
+				double		lo = lc + l1q;	/* log(other + tau) */
+				double		ic = ephi / c0; /* 1/(c + tau) */
+				double		io = ic / (1.0 + q);	/* 1/(other + tau) */
+
+				if (c_is_alpha)
+				{
+					Sg[0] += wgt * lc;
+					Sg[1] += wgt * ic;
+					Sg[2] += wgt * lo;
+					Sg[3] += wgt * io;
+				}
+				else
+				{
+					Sg[0] += wgt * lo;
+					Sg[1] += wgt * io;
+					Sg[2] += wgt * lc;
+					Sg[3] += wgt * ic;
+				}
+			}
 		}
 	}
-	return -k * log(c0) + logJ;
+	if (mom)
+		for (i = 0; i < 4; i++)
+			mom[i] = Sg[i] / S;
+	return -k * lc0 + M + log(S);
 }
 
 /*
@@ -379,24 +443,43 @@ pnbd_log_integral(double alpha, double beta, double m, double n, double t0, doub
  *	L = G(r+x) alpha^r beta^s / G(r) *
  *		[ (alpha+T)^-(r+x) (beta+T)^-s + s I(t_x, T) ]
  * with I as in pnbd_log_integral (Schmittlein, Morrison & Colombo 1987;
- * FHL 2005 note eq. 22).  Also returns the two log terms for P(alive).
+ * FHL 2005 note eq. 22).  Also returns the two log terms A and B = s I for
+ * P(alive).  With grad != NULL adds d LL / d (r, alpha, s, beta); dpsi is
+ * psi(r+x) - psi(r), passed in because callers compute it once per x.
  */
 static double
 pnbd_terms(const double *params, double x, double tx, double T,
-		   double *logA, double *logB)
+		   double *logA, double *logB, double *grad, double dpsi)
 {
 	double		r = params[0],
 				alpha = params[1],
 				s = params[2],
 				beta = params[3];
+	double		mom[4];
+	double		lat = log(alpha + T),
+				lbt = log(beta + T);
+	double		lse;
 
-	*logA = -(r + x) * log(alpha + T) - s * log(beta + T);
+	*logA = -(r + x) * lat - s * lbt;
 	if (T > tx)
-		*logB = log(s) + pnbd_log_integral(alpha, beta, r + x, s + 1.0, tx, T);
+		*logB = log(s) + pnbd_log_integral(alpha, beta, r + x, s + 1.0, tx, T,
+										   grad ? mom : NULL);
 	else
 		*logB = -INFINITY;
-	return lgamma(r + x) - lgamma(r) + r * log(alpha) + s * log(beta)
-		+ log_add_exp(*logA, *logB);
+	lse = log_add_exp(*logA, *logB);
+	if (grad)
+	{
+		double		PA = exp(*logA - lse);
+		double		PB = (*logB == -INFINITY) ? 0.0 : exp(*logB - lse);
+
+		grad[0] += dpsi + log(alpha) - PA * lat - (PB > 0.0 ? PB * mom[0] : 0.0);
+		grad[1] += r / alpha - PA * (r + x) / (alpha + T)
+			- (PB > 0.0 ? PB * (r + x) * mom[1] : 0.0);
+		grad[2] += log(beta) - PA * lbt + (PB > 0.0 ? PB * (1.0 / s - mom[2]) : 0.0);
+		grad[3] += s / beta - PA * s / (beta + T)
+			- (PB > 0.0 ? PB * (s + 1.0) * mom[3] : 0.0);
+	}
+	return lgamma(r + x) - lgamma(r) + r * log(alpha) + s * log(beta) + lse;
 }
 
 /*
@@ -407,39 +490,84 @@ pnbd_terms(const double *params, double x, double tx, double T,
  *	G(px+q)/(G(px) G(q)) gamma^q m^(px-1) x^(px) / (gamma + m x)^(px+q)
  */
 static double
-gg_loglik_one(const double *params, double x, double m)
+gg_loglik_one(const double *params, double x, double m, double *grad)
 {
 	double		p = params[0],
 				q = params[1],
 				g = params[2];
 	double		px = p * x;
+	double		lxmg = log(x * m + g);
 
+	if (grad)
+	{
+		double		psipxq = btyd_digamma(px + q);
+
+		grad[0] += x * (psipxq - btyd_digamma(px) + log(m) + log(x) - lxmg);
+		grad[1] += psipxq - btyd_digamma(q) + log(g) - lxmg;
+		grad[2] += q / g - (px + q) / (x * m + g);
+	}
 	return lgamma(px + q) - lgamma(px) - lgamma(q) + q * log(g)
-		+ (px - 1.0) * log(m) + px * log(x) - (px + q) * log(x * m + g);
+		+ (px - 1.0) * log(m) + px * log(x) - (px + q) * lxmg;
 }
 
-/* Total log-likelihood of the compressed observations (weights = counts). */
+/*
+ * Total log-likelihood of the compressed observations (weights = counts)
+ * and, if grad != NULL, its analytic gradient d LL / d param.
+ */
 double
-btyd_loglik(int kind, const double *params, const BtydObs *obs, int nobs)
+btyd_loglik_grad(int kind, const double *params, const BtydObs *obs, int nobs,
+				 double *grad)
 {
 	double		ll = 0.0;
-	int			i;
+	double		g[BTYD_MAX_PARAMS];
+	double		curx = -1.0,
+				dpsi = 0.0,
+				psir = 0.0;
+	int			np = btyd_nparams(kind),
+				i,
+				j;
 
 	if (kind == BTYD_BGNBD)
-		return btyd_bgnbd_loglik_grad(params, obs, nobs, NULL);
+		return btyd_bgnbd_loglik_grad(params, obs, nobs, grad);
+	if (grad)
+	{
+		for (j = 0; j < np; j++)
+			grad[j] = 0.0;
+		if (kind == BTYD_PARETO_NBD)
+			psir = btyd_digamma(params[0]);
+	}
 	for (i = 0; i < nobs; i++)
 	{
 		double		la,
 					lb;
 
+		for (j = 0; j < np; j++)
+			g[j] = 0.0;
 		if (kind == BTYD_PARETO_NBD)
-			ll += obs[i].w * pnbd_terms(params, obs[i].x, obs[i].tx, obs[i].T, &la, &lb);
+		{
+			if (grad && obs[i].x != curx)
+			{
+				curx = obs[i].x;
+				dpsi = btyd_digamma(params[0] + curx) - psir;
+			}
+			ll += obs[i].w * pnbd_terms(params, obs[i].x, obs[i].tx, obs[i].T, &la, &lb,
+										grad ? g : NULL, dpsi);
+		}
 		else
-			ll += obs[i].w * gg_loglik_one(params, obs[i].x, obs[i].tx);
+			ll += obs[i].w * gg_loglik_one(params, obs[i].x, obs[i].tx, grad ? g : NULL);
+		if (grad)
+			for (j = 0; j < np; j++)
+				grad[j] += obs[i].w * g[j];
 		if ((i & 0x3FFF) == 0x3FFF)
 			CHECK_FOR_INTERRUPTS();
 	}
 	return ll;
+}
+
+double
+btyd_loglik(int kind, const double *params, const BtydObs *obs, int nobs)
+{
+	return btyd_loglik_grad(kind, params, obs, nobs, NULL);
 }
 
 /* What the optimizer minimises (see fit_objective). */
@@ -465,8 +593,7 @@ typedef struct FitProblem
  * customer plus penalizer * sum(param^2), exactly lifetimes' objective
  * (its fitters minimise -mean(LL) + penalizer_coef * sum(params ** 2)).
  * Returns +Inf for non-finite values so the line search backs off.
- * grad (d f / d theta) is analytic for BG/NBD and by central differences
- * for the others.
+ * grad (d f / d theta) is analytic for all three models.
  */
 static double
 fit_objective(const FitProblem *fp, const double *theta, double *grad)
@@ -496,38 +623,20 @@ fit_objective(const FitProblem *fp, const double *theta, double *grad)
 							   fp->iT, fp->itx, fp->lg, fp->iv);
 	}
 	else
-		ll = btyd_loglik(fp->kind, params, fp->obs, fp->nobs);
+		ll = btyd_loglik_grad(fp->kind, params, fp->obs, fp->nobs, grad ? g : NULL);
 	f = -ll / fp->wsum + fp->penalizer * pen;
 	if (!isfinite(f))
 		return INFINITY;
 	if (grad)
 	{
-		if (fp->kind == BTYD_BGNBD)
-		{
-			for (i = 0; i < fp->np; i++)
-				grad[i] = -g[i] * params[i] / fp->wsum
-					+ 2.0 * fp->penalizer * params[i] * params[i];
-		}
-		else
-		{
-			double		th[BTYD_MAX_PARAMS];
-
-			for (i = 0; i < fp->np; i++)
-			{
-				double		fp1,
-							fm1;
-
-				memcpy(th, theta, sizeof(double) * fp->np);
-				th[i] = theta[i] + FIT_FD_STEP;
-				fp1 = fit_objective(fp, th, NULL);
-				th[i] = theta[i] - FIT_FD_STEP;
-				fm1 = fit_objective(fp, th, NULL);
-				grad[i] = (fp1 - fm1) / (2.0 * FIT_FD_STEP);
-			}
-		}
+		/* chain rule to log-parameters: d/d theta = param * d/d param */
 		for (i = 0; i < fp->np; i++)
+		{
+			grad[i] = -g[i] * params[i] / fp->wsum
+				+ 2.0 * fp->penalizer * params[i] * params[i];
 			if (!isfinite(grad[i]))
 				return INFINITY;
+		}
 	}
 	return f;
 }
@@ -935,7 +1044,7 @@ btyd_p_alive(int kind, const double *params, double x, double tx, double T)
 		double		la,
 					lb;
 
-		(void) pnbd_terms(params, x, tx, T, &la, &lb);
+		(void) pnbd_terms(params, x, tx, T, &la, &lb, NULL, 0.0);
 		if (lb == -INFINITY)
 			return 1.0;
 		lz = lb - la;

@@ -612,9 +612,10 @@ btyd_model_loglik_at(PG_FUNCTION_ARGS)
 }
 
 /*
- * btyd_gradient(model, x, t_x, T) -> float8[]: the analytic gradient of a
- * BG/NBD customer's log-likelihood in (r, alpha, a, b), exposed so that the
- * tests can check it against finite differences.
+ * btyd_gradient(model, x, t_x, T) / (gg, x, mean_spend) -> float8[]: the
+ * analytic gradient of one customer's log-likelihood in the model's
+ * parameters (the one the fit uses), exposed so that the tests can check it
+ * against finite differences.
  */
 PG_FUNCTION_INFO_V1(btyd_model_gradient);
 Datum
@@ -624,23 +625,42 @@ btyd_model_gradient(PG_FUNCTION_ARGS)
 	BtydObs		o;
 	double		g[BTYD_MAX_PARAMS];
 	Datum		d[BTYD_MAX_PARAMS];
-	int			i;
+	int			np = btyd_nparams(m->kind),
+				i;
 
-	if (m->kind != BTYD_BGNBD)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("btyd_gradient is implemented for bgnbd models only")));
 	o.x = PG_GETARG_FLOAT8(1);
-	o.tx = PG_GETARG_FLOAT8(2);
-	o.T = PG_GETARG_FLOAT8(3);
 	o.w = 1.0;
-	check_triple(o.x, o.tx, o.T);
-	if (o.x == 0.0)
-		o.tx = 0.0;
-	(void) btyd_bgnbd_loglik_grad(m->params, &o, 1, g);
-	for (i = 0; i < 4; i++)
+	if (m->kind == BTYD_GAMMA_GAMMA)
+	{
+		if (PG_NARGS() != 3)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a gamma_gamma model takes (x, mean_spend)")));
+		check_x(o.x);
+		if (o.x == 0.0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("x must be positive for a gamma_gamma likelihood")));
+		o.tx = PG_GETARG_FLOAT8(2);
+		check_mean_spend(o.tx);
+		o.T = 0.0;
+	}
+	else
+	{
+		if (PG_NARGS() != 4)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a %s model takes (x, t_x, T)", btyd_kind_name(m->kind))));
+		o.tx = PG_GETARG_FLOAT8(2);
+		o.T = PG_GETARG_FLOAT8(3);
+		check_triple(o.x, o.tx, o.T);
+		if (o.x == 0.0)
+			o.tx = 0.0;
+	}
+	(void) btyd_loglik_grad(m->kind, m->params, &o, 1, g);
+	for (i = 0; i < np; i++)
 		d[i] = Float8GetDatum(g[i]);
-	PG_RETURN_ARRAYTYPE_P(construct_array(d, 4, FLOAT8OID, sizeof(float8),
+	PG_RETURN_ARRAYTYPE_P(construct_array(d, np, FLOAT8OID, sizeof(float8),
 										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 

@@ -4,7 +4,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS reactivation;
 SET client_min_messages = warning;
-SELECT plan(21);
+SELECT plan(23);
 
 SELECT has_type('btyd_model', 'the btyd_model type exists');
 
@@ -47,6 +47,42 @@ SELECT is_empty(
   $$SELECT x, t_x, t_cal, i, an, fd FROM gcheck WHERE abs(an - fd) > 1e-5 * (1 + abs(fd))$$,
   'analytic BG/NBD gradient equals central finite differences (rel. 1e-5), including x = 250 and t_x near T');
 SELECT ok((SELECT bool_or(abs(an) > 1e-3) FROM gcheck), 'the gradient check is not trivially zero');
+
+-- the same for Pareto/NBD (gradient under the integral sign) and Gamma-Gamma
+CREATE TEMP TABLE pcheck AS
+WITH base AS (SELECT ARRAY[0.55, 10.6, 0.61, 11.7]::float8[] AS p, 1e-6::float8 AS h),
+cases AS (SELECT g.*, i, b.p, b.h FROM gcases g, base b, generate_series(1, 4) i
+          UNION ALL
+          SELECT g.*, i, ARRAY[2.5, 0.3, 4.0, 0.05]::float8[], 1e-6 FROM gcases g, generate_series(1, 4) i)
+SELECT x, t_x, t_cal, i,
+       (btyd_loglik(format('pareto_nbd(r=%s,alpha=%s,s=%s,beta=%s)',
+                           p[1] * (1 + CASE WHEN i = 1 THEN h ELSE 0 END), p[2] * (1 + CASE WHEN i = 2 THEN h ELSE 0 END),
+                           p[3] * (1 + CASE WHEN i = 3 THEN h ELSE 0 END), p[4] * (1 + CASE WHEN i = 4 THEN h ELSE 0 END))::btyd_model,
+                    x, t_x, t_cal)
+        - btyd_loglik(format('pareto_nbd(r=%s,alpha=%s,s=%s,beta=%s)',
+                           p[1] * (1 - CASE WHEN i = 1 THEN h ELSE 0 END), p[2] * (1 - CASE WHEN i = 2 THEN h ELSE 0 END),
+                           p[3] * (1 - CASE WHEN i = 3 THEN h ELSE 0 END), p[4] * (1 - CASE WHEN i = 4 THEN h ELSE 0 END))::btyd_model,
+                    x, t_x, t_cal)) / (2 * h * p[i]) AS fd,
+       (btyd_gradient(format('pareto_nbd(r=%s,alpha=%s,s=%s,beta=%s)', p[1], p[2], p[3], p[4])::btyd_model, x, t_x, t_cal))[i] AS an
+FROM cases;
+SELECT is_empty(
+  $$SELECT x, t_x, t_cal, i, an, fd FROM pcheck WHERE abs(an - fd) > 1e-5 * (1 + abs(fd))$$,
+  'analytic Pareto/NBD gradient equals central finite differences (rel. 1e-5) for 40 cases, alpha < beta and alpha > beta');
+CREATE TEMP TABLE ggcheck AS
+WITH cases AS (SELECT x, m, i, ARRAY[6.25, 3.74, 15.44]::float8[] AS p, 1e-6::float8 AS h
+               FROM (VALUES (1, 5.0), (2, 30.0), (7, 250.0), (300, 12.5)) v(x, m), generate_series(1, 3) i)
+SELECT x, m, i,
+       (btyd_loglik(format('gamma_gamma(p=%s,q=%s,gamma=%s)',
+                           p[1] * (1 + CASE WHEN i = 1 THEN h ELSE 0 END), p[2] * (1 + CASE WHEN i = 2 THEN h ELSE 0 END),
+                           p[3] * (1 + CASE WHEN i = 3 THEN h ELSE 0 END))::btyd_model, x, m)
+        - btyd_loglik(format('gamma_gamma(p=%s,q=%s,gamma=%s)',
+                           p[1] * (1 - CASE WHEN i = 1 THEN h ELSE 0 END), p[2] * (1 - CASE WHEN i = 2 THEN h ELSE 0 END),
+                           p[3] * (1 - CASE WHEN i = 3 THEN h ELSE 0 END))::btyd_model, x, m)) / (2 * h * p[i]) AS fd,
+       (btyd_gradient(format('gamma_gamma(p=%s,q=%s,gamma=%s)', p[1], p[2], p[3])::btyd_model, x, m))[i] AS an
+FROM cases;
+SELECT is_empty(
+  $$SELECT x, m, i, an, fd FROM ggcheck WHERE abs(an - fd) > 1e-5 * (1 + abs(fd))$$,
+  'analytic Gamma-Gamma gradient equals central finite differences (rel. 1e-5)');
 
 -- a simulated population
 CREATE TEMP TABLE sim AS
