@@ -14,6 +14,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ] && [ ! -w "$("$PG_CONFIG" --pkglibdir)" ]; then
 	SUDO="sudo"
 fi
+make -s PG_CONFIG="$PG_CONFIG" clean
 make -s PG_CONFIG="$PG_CONFIG"
 $SUDO make -s PG_CONFIG="$PG_CONFIG" install
 eval "$(scripts/pgcluster.sh start)"

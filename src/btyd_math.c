@@ -1180,10 +1180,15 @@ btyd_prob_purchases(int kind, const double *params, double n, double t)
 				  + nbd_logpmf(r, alpha, n, t));
 		if (n > 0.0)
 		{
+			/* NBD mean r t / alpha: past it, stop once the terms are negligible */
+			double		mean = r * t / alpha;
+
 			for (j = 0.0; j < n; j += 1.0)
 			{
-				sum += exp(nbd_logpmf(r, alpha, j, t));
-				if (sum >= 1.0)
+				double		term = exp(nbd_logpmf(r, alpha, j, t));
+
+				sum += term;
+				if (sum >= 1.0 || (j > mean && term < 1e-18 * sum))
 					break;
 				if (((long) j & 0xFFFF) == 0xFFFF)
 					CHECK_FOR_INTERRUPTS();

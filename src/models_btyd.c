@@ -1367,6 +1367,8 @@ btyd_simulate(PG_FUNCTION_ARGS)
 						break;
 					x += 1.0;
 					tx = t;
+					if (fmod(x, 1048576.0) == 0.0)
+						CHECK_FOR_INTERRUPTS();
 					if (m->kind == BTYD_BGNBD && pg_prng_double(&rs) < p)
 						break;
 				}
