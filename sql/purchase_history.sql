@@ -64,3 +64,20 @@ SELECT purchase_days(ph), orders(ph), first_purchase_day(ph), last_purchase_day(
 FROM (SELECT purchase_history(d, 1.01::numeric) AS ph
       FROM (SELECT '2020-01-01'::date + (i * 7919) % 1000 AS d
             FROM generate_series(1, 5000) i) g) s;
+
+-- sorted (GroupAggregate) and hashed aggregation agree, also when days come
+-- out of order and the state has to compact and grow many times
+CREATE TABLE many AS
+SELECT i % 7 AS customer_id, '2020-01-01'::date + (i * 7919) % 3000 AS d, (i % 100) / 4.0 AS a
+FROM generate_series(1, 40000) i;
+SET enable_hashagg = off;
+CREATE TABLE many_sorted AS SELECT customer_id, purchase_history(d, a)::text AS ph FROM many GROUP BY 1;
+RESET enable_hashagg;
+SET enable_sort = off;
+CREATE TABLE many_hashed AS SELECT customer_id, purchase_history(d, a)::text AS ph FROM many GROUP BY 1;
+RESET enable_sort;
+SELECT count(*) AS customers,
+       count(*) FILTER (WHERE s.ph = h.ph) AS equal,
+       count(*) FILTER (WHERE s.ph::purchase_history::text = s.ph) AS valid,
+       min(purchase_days(s.ph::purchase_history)) AS min_days
+FROM many_sorted s JOIN many_hashed h USING (customer_id);

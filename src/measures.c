@@ -81,7 +81,8 @@ gap_stats(const PurchaseHistory *ph, int32 k, bool want_median, GapStats *gs)
 	gs->median = 0;
 	if (want_median)
 	{
-		int32	   *g = palloc(sizeof(int32) * n);
+		int32		buf[256];
+		int32	   *g = n <= lengthof(buf) ? buf : palloc(sizeof(int32) * n);
 
 		for (i = 1; i < k; i++)
 			g[i - 1] = ph->days[i] - ph->days[i - 1];
@@ -90,7 +91,8 @@ gap_stats(const PurchaseHistory *ph, int32 k, bool want_median, GapStats *gs)
 			gs->median = g[n / 2];
 		else
 			gs->median = ((double) g[n / 2 - 1] + g[n / 2]) / 2.0;
-		pfree(g);
+		if (g != buf)
+			pfree(g);
 	}
 	return true;
 }
@@ -163,14 +165,10 @@ monetary_total_datum(const PurchaseHistory *ph, bool *isnull)
 static Datum
 monetary_mean_datum(const PurchaseHistory *ph, bool *isnull)
 {
-	Datum		total;
-
 	*isnull = ph->s.priced == 0;
 	if (*isnull)
 		return (Datum) 0;
-	total = ra_scaled_to_numeric(ph->s.total, ph->s.scale);
-	return DirectFunctionCall2(numeric_div, total,
-							   DirectFunctionCall1(int8_numeric, Int64GetDatum(ph->s.priced)));
+	return ra_scaled_div_count(ph->s.total, ph->s.scale, ph->s.priced);
 }
 
 PG_FUNCTION_INFO_V1(ph_monetary_total);
@@ -392,9 +390,7 @@ btyd_monetary_datum(const PurchaseHistory *ph, int32 as_of, bool *isnull)
 		return (Datum) 0;
 	if (k == 1)
 		return ra_scaled_to_numeric(0, ph->s.scale);
-	return DirectFunctionCall2(numeric_div,
-							   ra_scaled_to_numeric(ph->s.total - ph->s.first_day_total, ph->s.scale),
-							   DirectFunctionCall1(int4_numeric, Int32GetDatum(k - 1)));
+	return ra_scaled_div_count(ph->s.total - ph->s.first_day_total, ph->s.scale, k - 1);
 }
 
 PG_FUNCTION_INFO_V1(ph_btyd_monetary);
@@ -433,11 +429,21 @@ ph_purchase_summary(PG_FUNCTION_ARGS)
 	bool		has_gaps;
 	int			i = 0;
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	if (tupdesc->natts != SUMMARY_NATTS)
-		elog(ERROR, "purchase_summary: expected %d result columns, got %d",
-			 SUMMARY_NATTS, tupdesc->natts);
+	/* building the row type is costly: do it once per call site */
+	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	if (tupdesc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		if (tupdesc->natts != SUMMARY_NATTS)
+			elog(ERROR, "purchase_summary: expected %d result columns, got %d",
+				 SUMMARY_NATTS, tupdesc->natts);
+		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = tupdesc;
+	}
 	memset(nulls, 0, sizeof(nulls));
 	has_gaps = gap_stats(ph, ph->ndays, true, &gs);
 

@@ -88,28 +88,186 @@ summary_merge(PhSummary *a, const PhSummary *b)
  * ------------------------------------------------------------------------- */
 
 /*
- * Capacity that fills an allocation of the next power-of-two size at least
- * PS_HEADER_SIZE + 4 * want bytes: the allocator rounds small chunks up to a
- * power of two anyway, so the slack is free.
+ * StateArena: where transition states live.
+ *
+ * palloc rounds small chunks up to a power of two and adds a 16-byte header,
+ * which for a million customers of ten purchase days each doubles the memory
+ * of the states.  So states are carved from 64 kB blocks of the aggregate
+ * context in sizes that are multiples of 8 bytes, and a state that grows
+ * hands its old chunk to a free list of that exact size, where the next
+ * customer to reach that size picks it up.  Nothing is freed individually:
+ * the blocks go when the aggregate context is reset, and a reset callback
+ * forgets the arena then.
+ *
+ * Arenas are kept per aggregate context (grouping sets have several) in the
+ * function's fn_extra; a chunk is only ever returned to an arena of the
+ * context it came from, so forgetting an arena (cache full, or context
+ * reset) wastes at most a little memory and never breaks anything.
+ */
+#define ARENA_GRAIN			8
+#define ARENA_MAX_CHUNK		4096	/* larger states are palloc'd */
+#define ARENA_NCLASSES		(ARENA_MAX_CHUNK / ARENA_GRAIN + 1)
+#define ARENA_BLOCK_SIZE	(64 * 1024)
+#define ARENA_CACHE_SLOTS	4
+
+typedef struct StateArena
+{
+	MemoryContext ctx;			/* the aggregate context owning the memory */
+	char	   *next;			/* unused space of the current block */
+	Size		left;
+	void	   *freelist[ARENA_NCLASSES];	/* by size / ARENA_GRAIN */
+	struct StateArena **slot;	/* cache slot pointing at us, or NULL */
+	MemoryContextCallback reset_cb;
+} StateArena;
+
+typedef struct ArenaCache
+{
+	StateArena *arena[ARENA_CACHE_SLOTS];
+	int			next_victim;
+} ArenaCache;
+
+static void
+arena_forget(void *arg)
+{
+	StateArena *arena = (StateArena *) arg;
+
+	if (arena->slot != NULL && *arena->slot == arena)
+		*arena->slot = NULL;
+}
+
+/*
+ * arena_for
+ *		The arena of aggregate context ctx for this call site, created on
+ *		first use (the arena itself lives in ctx).
+ */
+static StateArena *
+arena_for(FunctionCallInfo fcinfo, MemoryContext ctx)
+{
+	ArenaCache *cache = (ArenaCache *) fcinfo->flinfo->fn_extra;
+	StateArena *arena;
+	int			i;
+
+	if (cache == NULL)
+	{
+		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ArenaCache));
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	for (i = 0; i < ARENA_CACHE_SLOTS; i++)
+	{
+		if (cache->arena[i] != NULL && cache->arena[i]->ctx == ctx)
+			return cache->arena[i];
+	}
+	for (i = 0; i < ARENA_CACHE_SLOTS; i++)
+	{
+		if (cache->arena[i] == NULL)
+			break;
+	}
+	if (i == ARENA_CACHE_SLOTS)
+	{
+		/* evict one: its memory stays valid, it just is not reused */
+		i = cache->next_victim;
+		cache->next_victim = (i + 1) % ARENA_CACHE_SLOTS;
+		cache->arena[i]->slot = NULL;
+	}
+	arena = MemoryContextAllocZero(ctx, sizeof(StateArena));
+	arena->ctx = ctx;
+	arena->slot = &cache->arena[i];
+	arena->reset_cb.func = arena_forget;
+	arena->reset_cb.arg = arena;
+	MemoryContextRegisterResetCallback(ctx, &arena->reset_cb);
+	cache->arena[i] = arena;
+	return arena;
+}
+
+static void *
+arena_alloc(StateArena *arena, Size size)
+{
+	int			cls = size / ARENA_GRAIN;
+	void	   *p;
+
+	Assert(size % ARENA_GRAIN == 0 && size <= ARENA_MAX_CHUNK);
+	if (arena->freelist[cls] != NULL)
+	{
+		p = arena->freelist[cls];
+		arena->freelist[cls] = *(void **) p;
+		return p;
+	}
+	if (arena->left < size)
+	{
+		/* the rest of the block becomes a free chunk of its own size */
+		if (arena->left >= ARENA_GRAIN)
+		{
+			int			rest = arena->left / ARENA_GRAIN;
+
+			*(void **) arena->next = arena->freelist[rest];
+			arena->freelist[rest] = arena->next;
+		}
+		/* MAXALIGN'd, and every chunk is a multiple of 8: all MAXALIGN'd */
+		arena->next = MemoryContextAlloc(arena->ctx, ARENA_BLOCK_SIZE);
+		arena->left = ARENA_BLOCK_SIZE;
+	}
+	p = arena->next;
+	arena->next += size;
+	arena->left -= size;
+	return p;
+}
+
+static void
+arena_free(StateArena *arena, void *p, Size size)
+{
+	int			cls = size / ARENA_GRAIN;
+
+	Assert(size % ARENA_GRAIN == 0 && size <= ARENA_MAX_CHUNK);
+	*(void **) p = arena->freelist[cls];
+	arena->freelist[cls] = p;
+}
+
+/* bytes of a state chunk with room for cap days */
+static inline Size
+ps_size(int32 cap)
+{
+	return PS_HEADER_SIZE + sizeof(int32) * (Size) cap;
+}
+
+/*
+ * Capacity to allocate for want days: some headroom (an eighth, at least
+ * one day) so that a growing customer does not move at every new day, and
+ * the chunk filled up to the next multiple of ARENA_GRAIN (so in practice
+ * up to four more days).  Moving a chunk is a short memcpy; memory for a
+ * million customers is what this trades against.
  */
 static int32
 ps_capacity_for(int32 want)
 {
-	Size		need = PS_HEADER_SIZE + sizeof(int32) * (Size) want;
-	Size		size = 64;
+	Size		size = ps_size(want + Max(1, want / 8));
 
-	while (size < need)
-		size <<= 1;
+	size = TYPEALIGN(ARENA_GRAIN, size);
 	return (int32) ((size - PS_HEADER_SIZE) / sizeof(int32));
 }
 
+/*
+ * ps_create
+ *		A new empty state with room for want days: in the arena when one is
+ *		given and the state is small, else palloc'd in ctx.
+ */
 static PurchaseState *
-ps_create(MemoryContext ctx, int32 want)
+ps_create(StateArena *arena, MemoryContext ctx, int32 want)
 {
 	int32		cap = ps_capacity_for(Max(want, 1));
+	Size		size = ps_size(cap);
 	PurchaseState *st;
 
-	st = MemoryContextAllocZero(ctx, PS_HEADER_SIZE + sizeof(int32) * (Size) cap);
+	if (arena != NULL && size <= ARENA_MAX_CHUNK)
+	{
+		st = arena_alloc(arena, size);
+		memset(st, 0, PS_HEADER_SIZE);
+		st->in_arena = true;
+	}
+	else
+	{
+		st = MemoryContextAllocZero(ctx, size);
+		st->in_arena = false;
+	}
 	st->capacity = cap;
 	st->sorted = true;
 	return st;
@@ -118,13 +276,16 @@ ps_create(MemoryContext ctx, int32 want)
 /*
  * ps_reserve
  *		Make room for extra more days, first by sorting and de-duplicating
- *		what is there, then by growing the chunk (repalloc keeps it in the
- *		aggregate context).  Returns the possibly moved state.
+ *		what is there, then by moving to a bigger chunk.  arena is the arena
+ *		of the aggregate context the state lives in (NULL for a state that is
+ *		not in one).  Returns the possibly moved state.
  */
 static PurchaseState *
-ps_reserve(PurchaseState *st, int32 extra)
+ps_reserve(PurchaseState *st, int32 extra, StateArena *arena)
 {
 	int32		cap;
+	Size		size;
+	PurchaseState *nst;
 
 	if (st->ndays + extra <= st->capacity)
 		return st;
@@ -141,25 +302,48 @@ ps_reserve(PurchaseState *st, int32 extra)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("purchase_history cannot hold more than %d purchase days", PH_MAX_DAYS)));
 	cap = ps_capacity_for(Max(st->ndays + extra, st->capacity + 1));
-	st = repalloc(st, PS_HEADER_SIZE + sizeof(int32) * (Size) cap);
-	st->capacity = cap;
-	return st;
+	size = ps_size(cap);
+
+	if (!st->in_arena)
+	{
+		st = repalloc(st, size);
+		st->capacity = cap;
+		return st;
+	}
+	Assert(arena != NULL);
+	if (size <= ARENA_MAX_CHUNK)
+	{
+		nst = arena_alloc(arena, size);
+		nst->in_arena = true;
+	}
+	else
+	{
+		nst = MemoryContextAlloc(arena->ctx, size);
+		nst->in_arena = false;
+	}
+	memcpy(nst, st, PS_HEADER_SIZE);	/* copies in_arena too: set again */
+	nst->in_arena = (size <= ARENA_MAX_CHUNK);
+	memcpy(nst->days, st->days, sizeof(int32) * (Size) st->ndays);
+	nst->capacity = cap;
+	arena_free(arena, st, ps_size(st->capacity));
+	return nst;
 }
 
 static inline PurchaseState *
-ps_append_day(PurchaseState *st, int32 day)
+ps_append_day(PurchaseState *st, int32 day, StateArena *arena)
 {
-	if (st->ndays > 0)
-	{
-		int32		last = st->days[st->ndays - 1];
-
-		if (day == last)
-			return st;
-		if (day < last)
-			st->sorted = false;
-	}
+	/* a repeat of the latest day (same-day orders, clustered input) */
+	if (st->ndays > 0 && day == st->days[st->ndays - 1])
+		return st;
+	/* may sort and compact: look at the last day only afterwards */
 	if (st->ndays >= st->capacity)
-		st = ps_reserve(st, 1);
+		st = ps_reserve(st, 1, arena);
+	if (st->ndays > 0 && day <= st->days[st->ndays - 1])
+	{
+		if (day == st->days[st->ndays - 1])
+			return st;
+		st->sorted = false;
+	}
 	st->days[st->ndays++] = day;
 	return st;
 }
@@ -170,33 +354,58 @@ ps_append_day(PurchaseState *st, int32 day)
  *		scale.  This is the per-row hot path.
  */
 static inline PurchaseState *
-ps_add_order(PurchaseState *st, int64 ts, bool has_amount, int128 mantissa, int scale)
+ps_add_order(PurchaseState *st, int64 ts, bool has_amount, int128 mantissa, int scale,
+			 StateArena *arena)
 {
 	int32		day = ra_day_of_timestamp(ts);
+	PhSummary  *s = &st->s;
 
-	if (st->s.orders == 0)
+	if (s->orders == 0)
 	{
-		st->s.first_ts = st->s.last_ts = ts;
-		st->s.orders = 1;
+		s->first_ts = s->last_ts = ts;
+		s->orders = 1;
 		if (has_amount)
 		{
-			st->s.priced = 1;
-			st->s.total = st->s.first_day_total = mantissa;
-			st->s.scale = scale;
+			s->priced = 1;
+			s->total = s->first_day_total = mantissa;
+			s->scale = scale;
 		}
+		return ps_append_day(st, day, arena);
 	}
-	else
-	{
-		PhSummary	one;
 
-		one.first_ts = one.last_ts = ts;
-		one.orders = 1;
-		one.priced = has_amount ? 1 : 0;
-		one.total = one.first_day_total = has_amount ? mantissa : 0;
-		one.scale = has_amount ? scale : 0;
-		summary_merge(&st->s, &one);
+	/* the same as summary_merge with a one-order summary, without its work */
+	if (has_amount)
+	{
+		int32		first_day = ra_day_of_timestamp(s->first_ts);
+
+		if (scale > s->scale)
+		{
+			if (!ra_rescale(&s->total, s->scale, scale) ||
+				!ra_rescale(&s->first_day_total, s->scale, scale))
+				money_overflow();
+			s->scale = scale;
+		}
+		else if (scale < s->scale && !ra_rescale(&mantissa, scale, s->scale))
+			money_overflow();
+		money_add(&s->total, mantissa);
+		if (day < first_day)
+			s->first_day_total = mantissa;
+		else if (day == first_day)
+			money_add(&s->first_day_total, mantissa);
+		s->priced++;
 	}
-	return ps_append_day(st, day);
+	else if (day < ra_day_of_timestamp(s->first_ts))
+		s->first_day_total = 0;
+	if (ts < s->first_ts)
+		s->first_ts = ts;
+	if (ts > s->last_ts)
+		s->last_ts = ts;
+	if (unlikely(s->orders == PG_INT64_MAX))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("order count out of range for purchase_history")));
+	s->orders++;
+	return ps_append_day(st, day, arena);
 }
 
 /*
@@ -204,11 +413,11 @@ ps_add_order(PurchaseState *st, int64 ts, bool has_amount, int128 mantissa, int 
  *		Append n days (ascending, unique) from another history or state.
  */
 static PurchaseState *
-ps_add_days(PurchaseState *st, const int32 *days, int32 n, bool sorted)
+ps_add_days(PurchaseState *st, const int32 *days, int32 n, bool sorted, StateArena *arena)
 {
 	if (n == 0)
 		return st;
-	st = ps_reserve(st, n);
+	st = ps_reserve(st, n, arena);
 	if (!sorted || (st->ndays > 0 && days[0] <= st->days[st->ndays - 1]))
 		st->sorted = false;
 	memcpy(st->days + st->ndays, days, sizeof(int32) * (Size) n);
@@ -251,9 +460,9 @@ ps_to_history(PurchaseState *st)
 }
 
 static PurchaseState *
-ps_from_history(MemoryContext ctx, const PurchaseHistory *ph)
+ps_from_history(StateArena *arena, MemoryContext ctx, const PurchaseHistory *ph)
 {
-	PurchaseState *st = ps_create(ctx, ph->ndays);
+	PurchaseState *st = ps_create(arena, ctx, ph->ndays);
 
 	st->s = ph->s;
 	memcpy(st->days, ph->days, sizeof(int32) * (Size) ph->ndays);
@@ -863,6 +1072,7 @@ sfunc_common(FunctionCallInfo fcinfo, TimeKind tk, AmountKind ak)
 	bool		has_amount = false;
 	int128		mantissa = 0;
 	int			scale = 0;
+	StateArena *arena;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -905,9 +1115,10 @@ sfunc_common(FunctionCallInfo fcinfo, TimeKind tk, AmountKind ak)
 			scale = ra_float8_to_scaled(PG_GETARG_FLOAT8(2), &mantissa, "amount");
 	}
 
+	arena = arena_for(fcinfo, aggctx);
 	if (st == NULL)
-		st = ps_create(aggctx, 1);
-	st = ps_add_order(st, ts, has_amount, mantissa, scale);
+		st = ps_create(arena, aggctx, 1);
+	st = ps_add_order(st, ts, has_amount, mantissa, scale, arena);
 	PG_RETURN_POINTER(st);
 }
 
@@ -965,6 +1176,7 @@ purchase_history_merge_sfunc(PG_FUNCTION_ARGS)
 	MemoryContext aggctx = agg_context(fcinfo, "purchase_history_merge_sfunc");
 	PurchaseState *st = PG_ARGISNULL(0) ? NULL : (PurchaseState *) PG_GETARG_POINTER(0);
 	PurchaseHistory *ph;
+	StateArena *arena;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -973,12 +1185,13 @@ purchase_history_merge_sfunc(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(st);
 	}
 	ph = PG_GETARG_PURCHASE_HISTORY_P(1);
+	arena = arena_for(fcinfo, aggctx);
 	if (st == NULL)
-		st = ps_from_history(aggctx, ph);
+		st = ps_from_history(arena, aggctx, ph);
 	else
 	{
 		st = ps_add_summary(st, &ph->s);
-		st = ps_add_days(st, ph->days, ph->ndays, true);
+		st = ps_add_days(st, ph->days, ph->ndays, true, arena);
 	}
 	PG_RETURN_POINTER(st);
 }
@@ -995,6 +1208,7 @@ purchase_history_combine(PG_FUNCTION_ARGS)
 	MemoryContext aggctx = agg_context(fcinfo, "purchase_history_combine");
 	PurchaseState *a = PG_ARGISNULL(0) ? NULL : (PurchaseState *) PG_GETARG_POINTER(0);
 	PurchaseState *b = PG_ARGISNULL(1) ? NULL : (PurchaseState *) PG_GETARG_POINTER(1);
+	StateArena *arena;
 
 	if (b == NULL)
 	{
@@ -1002,9 +1216,10 @@ purchase_history_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(a);
 	}
+	arena = arena_for(fcinfo, aggctx);
 	if (a == NULL)
 	{
-		a = ps_create(aggctx, b->ndays);
+		a = ps_create(arena, aggctx, b->ndays);
 		a->s = b->s;
 		memcpy(a->days, b->days, sizeof(int32) * (Size) b->ndays);
 		a->ndays = b->ndays;
@@ -1012,7 +1227,7 @@ purchase_history_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(a);
 	}
 	a = ps_add_summary(a, &b->s);
-	a = ps_add_days(a, b->days, b->ndays, b->sorted);
+	a = ps_add_days(a, b->days, b->ndays, b->sorted, arena);
 	PG_RETURN_POINTER(a);
 }
 
@@ -1051,7 +1266,7 @@ purchase_history_deserialize(PG_FUNCTION_ARGS)
 	buf.maxlen = buf.len;
 	buf.cursor = 0;
 	ph = ph_recv_buf(&buf, "serialized purchase_history state");
-	st = ps_from_history(CurrentMemoryContext, ph);
+	st = ps_from_history(NULL, CurrentMemoryContext, ph);
 	pfree(ph);
 	PG_RETURN_POINTER(st);
 }

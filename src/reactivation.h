@@ -80,8 +80,9 @@ typedef struct PurchaseHistory
 
 /*
  * PurchaseState: the in-memory transition state of the purchase_history
- * and merge aggregates.  One palloc chunk: the summary and the day array
- * inline, so a customer costs one allocation.  Days are appended as they
+ * and merge aggregates.  One chunk: the summary and the day array inline,
+ * carved from a StateArena (see purchase_history.c) so that a customer costs
+ * its bytes and no allocator rounding.  Days are appended as they
  * come; while they arrive in ascending order (input clustered by customer
  * and time) the array stays sorted and duplicate-free at no cost, otherwise
  * it is sorted and de-duplicated when it fills up and in the final function,
@@ -93,6 +94,7 @@ typedef struct PurchaseState
 	int32		ndays;			/* used entries of days[] */
 	int32		capacity;		/* allocated entries of days[] */
 	bool		sorted;			/* days[] ascending and duplicate-free */
+	bool		in_arena;		/* carved from a StateArena, not palloc'd */
 	int32		days[FLEXIBLE_ARRAY_MEMBER];
 } PurchaseState;
 
@@ -103,6 +105,8 @@ extern int	ra_numeric_to_scaled(Datum num, int128 *mantissa, const char *argname
 extern int	ra_float8_to_scaled(float8 val, int128 *mantissa, const char *argname);
 extern bool ra_rescale(int128 *mantissa, int from_scale, int to_scale);
 extern Datum ra_scaled_to_numeric(int128 mantissa, int scale);
+extern Datum ra_scaled_div_count(int128 mantissa, int scale, int64 count);
+extern bool ra_rescale_any(int128 *mantissa, int k);
 extern char *ra_scaled_to_cstring(int128 mantissa, int scale);
 extern bool ra_parse_scaled(const char *str, int len, int128 *mantissa, int *scale);
 extern int32 ra_day_of_timestamp(int64 ts);

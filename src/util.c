@@ -88,6 +88,29 @@ amount_out_of_range(const char *argname)
 }
 
 /*
+ * ra_rescale_any
+ *		Multiply a mantissa by 10^k (0 <= k <= 38) in 128 bits; false on
+ *		overflow.  Unlike ra_rescale it does not cap at RA_MAX_MANTISSA: it
+ *		serves intermediate results only.
+ */
+bool
+ra_rescale_any(int128 *mantissa, int k)
+{
+	int128		r = *mantissa;
+
+	while (k > 0)
+	{
+		int			step = Min(k, 18);
+
+		if (__builtin_mul_overflow(r, pow10_128[step], &r))
+			return false;
+		k -= step;
+	}
+	*mantissa = r;
+	return true;
+}
+
+/*
  * ra_numeric_to_scaled
  *		Convert a numeric to an exact scaled integer at the numeric's own
  *		display scale; returns that scale.  NaN and infinities raise an error
@@ -343,10 +366,90 @@ ra_scaled_to_cstring(int128 mantissa, int scale)
 Datum
 ra_scaled_to_numeric(int128 mantissa, int scale)
 {
-	char	   *s = ra_scaled_to_cstring(mantissa, scale);
+	char	   *s;
 
+	/* fast path: PostgreSQL builds val / 10^scale with display scale scale */
+	if (mantissa >= PG_INT64_MIN && mantissa <= PG_INT64_MAX)
+		return NumericGetDatum(int64_div_fast_to_numeric((int64) mantissa, scale));
+	s = ra_scaled_to_cstring(mantissa, scale);
 	return DirectFunctionCall3(numeric_in, CStringGetDatum(s),
 							   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+}
+
+/*
+ * leading base-10000 digit and its weight of a positive value m / 10^scale,
+ * as numeric stores it
+ */
+static void
+base10000_lead(uint128 m, int scale, int *weight, int *firstdigit)
+{
+	int			ndig = 0;
+	uint128		t = m;
+	int			e10;
+	int			shift;
+
+	while (t != 0)
+	{
+		ndig++;
+		t /= 10;
+	}
+	e10 = ndig - 1 - scale;		/* value in [10^e10, 10^(e10+1)) */
+	*weight = (e10 >= 0) ? e10 / 4 : -((-e10 + 3) / 4);
+	shift = scale + 4 * (*weight);	/* firstdigit = m / 10^shift */
+	if (shift >= 0)
+		*firstdigit = (int) (m / (uint128) pow10_128[shift]);
+	else
+		*firstdigit = (int) (m * (uint128) pow10_128[-shift]);
+}
+
+/*
+ * ra_scaled_div_count
+ *		numeric (mantissa / 10^scale) / count, exactly as numeric_div computes
+ *		it -- the same result scale and the same rounding (half away from
+ *		zero) -- but in integer arithmetic, which is many times cheaper.  The
+ *		result scale rule is select_div_scale() of PostgreSQL's numeric.c: at
+ *		least NUMERIC_MIN_SIG_DIGITS significant digits, and never less than
+ *		the scale of either input.  Falls back to numeric_div when the
+ *		intermediate values do not fit in 128 bits.  count must be positive.
+ */
+Datum
+ra_scaled_div_count(int128 mantissa, int scale, int64 count)
+{
+	int			w1 = 0,
+				f1 = 0,
+				w2,
+				f2;
+	int			qweight;
+	int			rscale;
+	int128		num;
+	int128		q;
+	int128		r;
+
+	Assert(count > 0);
+	if (mantissa != 0)
+		base10000_lead(mantissa < 0 ? -(uint128) mantissa : (uint128) mantissa,
+					   scale, &w1, &f1);
+	base10000_lead((uint128) count, 0, &w2, &f2);
+	qweight = w1 - w2;
+	if (f1 <= f2)
+		qweight--;
+	rscale = NUMERIC_MIN_SIG_DIGITS - qweight * 4;
+	rscale = Max(rscale, scale);
+	rscale = Max(rscale, NUMERIC_MIN_DISPLAY_SCALE);
+	rscale = Min(rscale, NUMERIC_MAX_DISPLAY_SCALE);
+
+	num = mantissa;
+	if (rscale - scale > 38 || !ra_rescale_any(&num, rscale - scale))
+		return DirectFunctionCall2(numeric_div,
+								   ra_scaled_to_numeric(mantissa, scale),
+								   NumericGetDatum(int64_to_numeric(count)));
+	q = num / count;
+	r = num % count;
+	if (r < 0)
+		r = -r;
+	if (r >= count - r)			/* 2 * |r| >= count: round half away from 0 */
+		q += (num < 0) ? -1 : 1;
+	return ra_scaled_to_numeric(q, rscale);
 }
 
 /*
@@ -486,12 +589,16 @@ ra_check_as_of(DateADT as_of)
 int
 ra_parse_period(text *period)
 {
-	char	   *s = text_to_cstring(period);
+	const char *p = VARDATA_ANY(period);
+	int			len = VARSIZE_ANY_EXHDR(period);
+	char	   *s;
 
-	if (pg_strcasecmp(s, "day") == 0)
+	/* no palloc on the common path: this runs once per customer */
+	if (len == 3 && pg_strncasecmp(p, "day", 3) == 0)
 		return RA_PERIOD_DAY;
-	if (pg_strcasecmp(s, "week") == 0)
+	if (len == 4 && pg_strncasecmp(p, "week", 4) == 0)
 		return RA_PERIOD_WEEK;
+	s = text_to_cstring(period);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("period must be 'day' or 'week'"),
@@ -499,14 +606,14 @@ ra_parse_period(text *period)
 	return 0;					/* keep compiler quiet */
 }
 
-static int
-cmp_int32(const void *a, const void *b)
-{
-	int32		x = *(const int32 *) a;
-	int32		y = *(const int32 *) b;
-
-	return (x > y) - (x < y);
-}
+/* a qsort specialised for int32 with an inlined comparison */
+#define ST_SORT sort_days_asc
+#define ST_ELEMENT_TYPE int32
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 /*
  * ra_sort_days
@@ -520,7 +627,7 @@ ra_sort_days(int32 *days, int32 *n)
 
 	if (*n < 2)
 		return;
-	qsort(days, *n, sizeof(int32), cmp_int32);
+	sort_days_asc(days, *n);
 	for (i = 1, j = 0; i < *n; i++)
 	{
 		if (days[i] != days[j])

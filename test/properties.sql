@@ -4,7 +4,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS reactivation;
 SET client_min_messages = warning;
-SELECT plan(17);
+SELECT plan(18);
 
 SELECT setseed(0.42);
 CREATE TEMP TABLE o AS
@@ -47,6 +47,11 @@ SELECT is_empty(
   $$SELECT customer_id FROM o GROUP BY 1
     HAVING monetary_total(purchase_history(ordered_at, amount)) IS DISTINCT FROM sum(amount)$$,
   'monetary_total equals sum(numeric) exactly');
+SELECT is_empty(
+  $$SELECT customer_id FROM o GROUP BY 1
+    HAVING monetary_mean(purchase_history(ordered_at, amount))::text
+           IS DISTINCT FROM (sum(amount) / count(amount))::text$$,
+  'monetary_mean equals numeric division sum / count, digit for digit');
 -- double precision amounts with two decimals give the same totals
 SELECT is_empty(
   $$SELECT customer_id FROM o GROUP BY 1

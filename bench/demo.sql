@@ -1,0 +1,80 @@
+-- The reactivation demo: per-customer purchase state over generated orders
+-- (bench/gen_orders.sql), as of 2026-01-01.
+\pset footer off
+\pset null '-'
+SET TimeZone = 'UTC';
+
+\echo
+\echo '== 1. One pass over the orders: a purchase_history per customer'
+\echo 'SELECT customer_id, purchase_history(ordered_at, amount) FROM orders GROUP BY customer_id'
+CREATE TABLE customer_state AS
+SELECT customer_id, purchase_history(ordered_at, amount) AS ph
+FROM orders GROUP BY customer_id;
+SELECT count(*) AS customers, sum(orders(ph)) AS orders, sum(monetary_total(ph)) AS revenue,
+       pg_size_pretty(pg_total_relation_size('customer_state')) AS stored_states
+FROM customer_state;
+
+\echo
+\echo '== 2. What a state holds (customer 7, as text; it is also JSON)'
+SELECT ph FROM customer_state WHERE customer_id = 7;
+
+\echo
+\echo '== 3. Per-customer report as of 2026-01-01: the 12 customers most overdue against their own rhythm'
+SELECT customer_id AS customer,
+       s.orders, s.purchase_days AS days, s.monetary_total AS total,
+       round(s.monetary_mean, 2) AS avg_order,
+       s.first_purchase_day AS first, s.last_purchase_day AS last,
+       s.recency_days AS recency,
+       round(s.mean_interval_days::numeric, 1) AS mean_gap,
+       round(s.median_interval_days::numeric, 1) AS median_gap,
+       s.longest_gap_days AS longest,
+       s.expected_next_purchase AS next_expected,
+       round(s.overdue_ratio::numeric, 1) AS overdue
+FROM customer_state, LATERAL purchase_summary(ph, '2026-01-01') s
+WHERE s.purchase_days >= 4
+ORDER BY s.overdue_ratio DESC, customer_id
+LIMIT 12;
+
+\echo
+\echo '== 4. The base at a glance (2026-01-01)'
+SELECT CASE WHEN purchase_days(ph) = 1 THEN '1 purchase day'
+            WHEN overdue_ratio(ph, '2026-01-01') <= 1 THEN 'on rhythm'
+            WHEN overdue_ratio(ph, '2026-01-01') <= 1.5 THEN 'slightly late'
+            WHEN overdue_ratio(ph, '2026-01-01') <= 3 THEN 'overdue'
+            ELSE 'far overdue' END AS rhythm,
+       count(*) AS customers,
+       round(avg(recency_days(ph, '2026-01-01'))) AS avg_recency_days,
+       sum(monetary_total(ph)) AS revenue
+FROM customer_state GROUP BY 1 ORDER BY min(coalesce(overdue_ratio(ph, '2026-01-01'), -1));
+
+\echo
+\echo '== 5. Buy-Till-You-Die inputs in weeks: calibration up to 2025-06-30, holdout after'
+\echo '   (the calibration state is the same aggregate with a FILTER)'
+SELECT customer_id, btyd_x(cal, '2025-06-30', 'week') AS x,
+       round(btyd_t_x(cal, '2025-06-30', 'week')::numeric, 2) AS t_x,
+       round(btyd_t(cal, '2025-06-30', 'week')::numeric, 2) AS "T",
+       round(btyd_monetary(cal, '2025-06-30'), 2) AS repeat_spend,
+       purchase_days(ph) - purchase_days(cal) AS holdout_purchase_days
+FROM (SELECT customer_id, purchase_history(ordered_at, amount) AS ph,
+             purchase_history(ordered_at, amount) FILTER (WHERE ordered_at < '2025-07-01') AS cal
+      FROM orders GROUP BY 1) s
+WHERE cal IS NOT NULL
+ORDER BY customer_id LIMIT 8;
+
+\echo
+\echo '== 6. Nightly refresh: keep the states, merge only the new orders'
+\echo '   (states as of 2025-12-01, plus the orders since, merged with ||)'
+CREATE TABLE state_nov AS
+SELECT customer_id, purchase_history(ordered_at, amount) AS ph
+FROM orders WHERE ordered_at < '2025-12-01' GROUP BY 1;
+CREATE TABLE state_dec AS
+SELECT coalesce(n.customer_id, d.customer_id) AS customer_id,
+       CASE WHEN n.ph IS NULL THEN d.ph WHEN d.ph IS NULL THEN n.ph ELSE n.ph || d.ph END AS ph
+FROM state_nov n
+FULL JOIN (SELECT customer_id, purchase_history(ordered_at, amount) AS ph
+           FROM orders WHERE ordered_at >= '2025-12-01' GROUP BY 1) d USING (customer_id);
+SELECT count(*) AS customers,
+       count(*) FILTER (WHERE m.ph::text = f.ph::text) AS identical_to_full_rescan
+FROM state_dec m JOIN customer_state f USING (customer_id);
+
+DROP TABLE customer_state, state_nov, state_dec;
