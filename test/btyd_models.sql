@@ -4,7 +4,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS reactivation;
 SET client_min_messages = warning;
-SELECT plan(23);
+SELECT plan(31);
 
 SELECT has_type('btyd_model', 'the btyd_model type exists');
 
@@ -160,6 +160,41 @@ RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
+
+-- binary input (btyd_model_recv) through COPY BINARY: a round trip, then
+-- corrupted bytes, each rejected before use.  The file holds one row whose
+-- field is the given bytes, which COPY FROM hands to btyd_model_recv.
+CREATE TEMP TABLE mb (m btyd_model);
+CREATE FUNCTION pg_temp.load_binary(b bytea) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	f text := current_setting('data_directory') || '/btyd_tap_' || pg_backend_pid() || '.bin';
+	res text;
+BEGIN
+	EXECUTE format('COPY (SELECT %L::bytea) TO %L WITH (FORMAT binary)', b, f);
+	TRUNCATE mb;
+	EXECUTE format('COPY mb FROM %L WITH (FORMAT binary)', f);
+	SELECT m::text INTO res FROM mb;
+	RETURN res;
+END $$;
+CREATE TEMP TABLE good AS SELECT btyd_model_send(
+  'pareto_nbd(r=0.5,alpha=10,s=0.6,beta=11.5;loglik=-1.5,n=3,iterations=2,converged=true,penalizer=0.25)') AS b;
+SELECT is(pg_temp.load_binary(b),
+          'pareto_nbd(r=0.5,alpha=10,s=0.6,beta=11.5;loglik=-1.5,n=3,iterations=2,converged=true,penalizer=0.25)',
+          'binary send/recv round trip is exact') FROM good;
+SELECT throws_ok(format('SELECT pg_temp.load_binary(%L)', set_byte(b, 0, 9)), '22P03', NULL,
+                 'binary btyd_model with an unknown version is rejected') FROM good;
+SELECT throws_ok(format('SELECT pg_temp.load_binary(%L)', set_byte(b, 1, 7)), '22P03', NULL,
+                 'binary btyd_model with an unknown model kind is rejected') FROM good;
+SELECT throws_ok(format('SELECT pg_temp.load_binary(%L)', set_byte(b, 2, 5)), '22P03', NULL,
+                 'binary btyd_model with a bad converged flag is rejected') FROM good;
+SELECT throws_ok(format('SELECT pg_temp.load_binary(%L)', overlay(b PLACING float8send(-1) FROM 32 FOR 8)), '22P03', NULL,
+                 'binary btyd_model with a negative parameter is rejected') FROM good;
+SELECT throws_ok(format('SELECT pg_temp.load_binary(%L)', overlay(b PLACING float8send('NaN') FROM 16 FOR 8)), '22P03', NULL,
+                 'binary btyd_model with a NaN log-likelihood is rejected') FROM good;
+SELECT throws_ok(format('SELECT pg_temp.load_binary(%L)', substring(b FROM 1 FOR 20)), '08P01', NULL,
+                 'truncated binary btyd_model is rejected') FROM good;
+SELECT throws_ok(format('SELECT pg_temp.load_binary(%L)', b || '\x00'::bytea), '08P01', NULL,
+                 'binary btyd_model with trailing bytes is rejected') FROM good;
 
 -- errors carry specific SQLSTATEs
 SELECT throws_ok($$SELECT bgnbd_fit(-1, 0, 10)$$, '22023', 'x must not be negative', 'negative x: 22023');
