@@ -318,8 +318,9 @@ btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
  * The integrand is smooth (analytic) in phi and has no cancellation: for
  * t1 - t0 tiny the integral is simply about L times the integrand.  It is
  * done by composite 8-point Gauss-Legendre in log space, with panels short
- * enough that the integrand changes by at most a factor of about e^4 across
- * one, and cut where exp(-k phi) has fallen below 1e-20 of the total.
+ * enough that the integrand changes by at most a factor of about e^2 across
+ * one (graded where it is steep), and stopped once a bound on the rest is
+ * below e^-40 of the integral so far.
  *
  * With mom != NULL it also returns the means, under the normalised
  * integrand, of log(alpha+tau), 1/(alpha+tau), log(beta+tau), 1/(beta+tau):
@@ -341,14 +342,12 @@ pnbd_log_integral(double alpha, double beta, double m, double n, double t0, doub
 				diff,
 				v0,
 				v1,
-				smax,
-				width;
+				phi0;
 	double		M = -INFINITY,
 				S = 0.0;
 	double		Sg[4] = {0.0, 0.0, 0.0, 0.0};
 	bool		c_is_alpha = (m >= n);
-	int			panels,
-				p,
+	int			p,
 				j,
 				i;
 
@@ -373,18 +372,41 @@ pnbd_log_integral(double alpha, double beta, double m, double n, double t0, doub
 	/* beyond (46 + |v0| + |v1|)/k the rest is below 1e-20 of the start */
 	L = Min(L, (46.0 + fabs(v0) + fabs(v1)) / k);
 	/*
-	 * |d log integrand / d phi| <= k + e |q0| / (1 + q0), q0 = diff / c0 (the
-	 * rho factor is steepest at phi = 0); panels of width 4 / that bound
+	 * Adaptive panels: the slope of the log integrand, k + e |q| / (1 + q)
+	 * with q = diff exp(-phi) / c0, is largest at a panel's left end (it
+	 * falls with phi), so each panel gets width 2 / (slope there).  Where
+	 * 1 + q is tiny (other << c, t_x near 0) this grades the panels
+	 * geometrically away from phi = 0 instead of using hundreds of uniform
+	 * ones.  At most 1024 panels.
 	 */
-	smax = k + e * fabs(diff / c0) / (1.0 + diff / c0);
-	panels = 1 + (int) Min(L * smax / 4.0, 255.0);
-	width = L / panels;
-
-	for (p = 0; p < panels; p++)
+	phi0 = 0.0;
+	for (p = 0; p < 1024 && phi0 < L; p++)
 	{
+		double		q0 = diff * exp(-phi0) / c0;
+		double		slope = k + e * fabs(q0) / (1.0 + q0);
+		double		width = Min(2.0 / slope, L - phi0);
 		double		half = 0.5 * width;
-		double		mid = p * width + half;
+		double		mid = phi0 + half;
 		double		lhalf = log(half);
+
+		/*
+		 * Stop when the rest cannot matter: rho^-e is decreasing (other < c)
+		 * or at most 1 (other > c), so the integral over [phi0, L] is at most
+		 * exp(-k phi0) max(1, rho(phi0)^-e) / k.
+		 */
+		if (S > 0.0 &&
+			-k * phi0 + Max(0.0, -e * log1p(q0)) - log(k) < M + log(S) - 40.0)
+			break;
+
+		if (p == 1023)
+		{
+			/* the last allowed panel takes the rest */
+			width = L - phi0;
+			half = 0.5 * width;
+			mid = phi0 + half;
+			lhalf = log(half);
+		}
+		phi0 += width;
 
 		for (j = 0; j < 8; j++)
 		{
@@ -802,9 +824,12 @@ hessian_min_eigenvalue(const FitProblem *fp, const double *theta)
 /*
  * Maximum-likelihood fit by BFGS on log-parameters (so every parameter stays
  * positive) with a backtracking Armijo line search, steps capped at 2 in
- * log-space, at most FIT_MAX_ITER iterations.  converged is true only when
- * the gradient is below FIT_GTOL with all log-parameters inside
- * +-FIT_THETA_DEGEN; otherwise the last finite point is returned with
+ * log-space, at most FIT_MAX_ITER iterations, stopping early when 20
+ * iterations together gain less than 1e-10 relative.  converged is true only
+ * when the gradient is below FIT_GTOL (or 100 times that when progress has
+ * stalled or the line search fails), all log-parameters lie
+ * inside +-FIT_THETA_DEGEN and the Hessian's smallest eigenvalue exceeds
+ * FIT_MIN_CURVATURE; otherwise the last finite point is returned with
  * converged = false (e.g. all x = 0, where the likelihood keeps rising
  * towards r -> 0).  Start: all parameters 1, as lifetimes.
  */
@@ -821,7 +846,8 @@ btyd_fit(int kind, const BtydObs *obs, int nobs, double penalizer, BtydFitResult
 				tn[BTYD_MAX_PARAMS];
 	double		H[BTYD_MAX_PARAMS][BTYD_MAX_PARAMS];
 	double		f,
-				fn = 0.0;
+				fn = 0.0,
+				f_mark = 0.0;
 	int			np = btyd_nparams(kind);
 	int			i,
 				j,
@@ -871,10 +897,33 @@ btyd_fit(int kind, const BtydObs *obs, int nobs, double penalizer, BtydFitResult
 		CHECK_FOR_INTERRUPTS();
 		for (i = 0; i < np; i++)
 			gmax = Max(gmax, fabs(g[i]));
+		elog(DEBUG2, "btyd fit iteration %d: f = %.12g, |g| = %g, theta = (%g, %g, %g, %g)",
+			 iter, f, gmax, theta[0], theta[1], theta[2], np > 3 ? theta[3] : 0.0);
+		/*
+		 * Absolute tolerance: the gradient in log-parameters does not depend
+		 * on the time unit, while f does (by a constant), so a tolerance
+		 * relative to f would not be unit-free.
+		 */
 		if (gmax < FIT_GTOL)
 		{
 			converged = true;
 			break;
+		}
+
+		/*
+		 * Stalled: 20 iterations that together lowered f by less than 1e-10
+		 * relative.  Typical of a ridge running off to infinity (Pareto/NBD
+		 * with s, beta -> infinity); stop and let the gradient and Hessian
+		 * checks below decide.
+		 */
+		if (iter % 20 == 0)
+		{
+			if (iter > 0 && f_mark - f < 1e-10 * Max(1.0, fabs(f)))
+			{
+				converged = (gmax < 100.0 * FIT_GTOL);
+				break;
+			}
+			f_mark = f;
 		}
 
 		/* search direction d = -H g */
