@@ -308,7 +308,7 @@ btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
  *
  * This replaces the difference of two Gauss hypergeometric functions in
  * Fader & Hardie (2005), "A note on deriving the Pareto/NBD model and
- * related expressions", eq. (22) (A0 there equals (r+s+x) I), which cancels
+ * related expressions" (A0 there equals (r+s+x) I), which cancels
  * catastrophically when t_x is close to T and overflows for large x.  Let
  * c be the parameter (alpha or beta) carrying the larger exponent, e the
  * smaller exponent, k = m + n - 1, and phi = log((c+tau)/(c+t0)).  Then
@@ -465,7 +465,7 @@ pnbd_log_integral(double alpha, double beta, double m, double n, double t0, doub
  *	L = G(r+x) alpha^r beta^s / G(r) *
  *		[ (alpha+T)^-(r+x) (beta+T)^-s + s I(t_x, T) ]
  * with I as in pnbd_log_integral (Schmittlein, Morrison & Colombo 1987;
- * FHL 2005 note eq. 22).  Also returns the two log terms A and B = s I for
+ * FHL 2005 note).  Also returns the two log terms A and B = s I for
  * P(alive).  With grad != NULL adds d LL / d (r, alpha, s, beta); dpsi is
  * psi(r+x) - psi(r), passed in because callers compute it once per x.
  */
@@ -507,7 +507,7 @@ pnbd_terms(const double *params, double x, double tx, double T,
 /*
  * Gamma-Gamma log-likelihood of one customer with x > 0 repeat purchases of
  * mean value m (Fader, Hardie & Lee 2005, "RFM and CLV: using iso-value
- * curves for customer base analysis", eq. (3) marginalised over nu; the
+ * curves for customer base analysis", marginalised over nu; the
  * form used by lifetimes' GammaGammaFitter):
  *	G(px+q)/(G(px) G(q)) gamma^q m^(px-1) x^(px) / (gamma + m x)^(px+q)
  */
@@ -1065,11 +1065,11 @@ btyd_fit(int kind, const BtydObs *obs, int nobs, double penalizer, BtydFitResult
 
 /*
  * P(alive | x, t_x, T).
- * BG/NBD: FHL (2005) eq. (A.4?) as in "Computing P(alive) using the BG/NBD
- * model" (Fader, Hardie & Lee 2008):
+ * BG/NBD: Fader, Hardie & Lee (2008), "Computing P(alive) using the BG/NBD
+ * model":
  *	1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))
  * Pareto/NBD: the "alive at T" share of the likelihood,
- *	1 / (1 + s I (alpha+T)^(r+x) (beta+T)^s)	(FHL 2005 note eq. 18).
+ *	1 / (1 + s I (alpha+T)^(r+x) (beta+T)^s)	(FHL 2005 note).
  */
 double
 btyd_p_alive(int kind, const double *params, double x, double tx, double T)
@@ -1155,7 +1155,7 @@ expm1_ratio(double c, double L)
  * Expected purchases of a new customer in (0, t].
  * BG/NBD: FHL 2005 eq. (9).
  * Pareto/NBD: r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]
- * (Schmittlein, Morrison & Colombo 1987 eq. 17; FHL 2005 note eq. 27),
+ * (Schmittlein, Morrison & Colombo 1987; FHL 2005 note),
  * with its limit r beta/alpha log(1 + t/beta) at s = 1.
  */
 double
@@ -1171,7 +1171,7 @@ btyd_expected_new(int kind, const double *params, double t)
  * Expected purchases in (T, T+t] given the history (x, t_x, T).
  * BG/NBD: FHL 2005 eq. (10) = bgnbd_core * P(alive).
  * Pareto/NBD: (r+x)(beta+T)/((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)]
- *			   * P(alive)	(SMC 1987 eq. 22; FHL 2005 note eq. 28).
+ *			   * P(alive)	(SMC 1987; FHL 2005 note).
  */
 double
 btyd_expected_cond(int kind, const double *params, double t,
@@ -1280,7 +1280,7 @@ btyd_prob_purchases(int kind, const double *params, double n, double t)
 
 /*
  * Gamma-Gamma conditional expected mean transaction value (FHL 2005, "RFM
- * and CLV", eq. (5)):
+ * and CLV"):
  *	p (gamma + m x) / (p x + q - 1)
  * For x = 0 this is the population mean p gamma / (q - 1).  Infinite when
  * p x + q <= 1 (the mean does not exist).
