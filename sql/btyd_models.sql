@@ -153,6 +153,12 @@ SELECT converged(m), n_customers(m), iterations(m), loglik(m) FROM (SELECT bgnbd
 -- a single customer: the likelihood has no interior maximum (parameters run off)
 SELECT converged(bgnbd_fit(3, 20, 30)) AS bg_single, converged(pareto_nbd_fit(3, 20, 30)) AS pn_single,
        converged(gamma_gamma_fit(3, 20)) AS gg_single, n_customers(bgnbd_fit(3, 20, 30)) AS n;
+-- nobody drops out (every customer bought at the very end, t_x = T): the
+-- likelihood keeps rising as a -> 0 (BG/NBD) or s -> 0 (Pareto/NBD)
+SELECT converged(bgnbd_fit(1 + i % 5, 10 + i % 41, 10 + i % 41)) AS bg_no_dropout,
+       converged(pareto_nbd_fit(1 + i % 5, 10 + i % 41, 10 + i % 41)) AS pn_no_dropout,
+       (params(bgnbd_fit(1 + i % 5, 10 + i % 41, 10 + i % 41))->>'a')::float8 < 1e-3 AS a_runs_to_zero
+FROM generate_series(1, 1000) i;
 SELECT gamma_gamma_fit(0, NULL) IS NULL AS gg_no_repeaters;
 SELECT n_customers(gamma_gamma_fit(x, mean_spend)) AS gg_repeaters_only
 FROM (VALUES (0, NULL), (0, 5), (1, 10), (2, 12), (3, 20)) v(x, mean_spend);
