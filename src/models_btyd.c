@@ -324,7 +324,9 @@ skip_ws(const char **p)
 		(*p)++;
 }
 
-pg_attribute_noreturn() static void
+static void model_syntax_error(const char *input, const char *what) pg_attribute_noreturn();
+
+static void
 model_syntax_error(const char *input, const char *what)
 {
 	ereport(ERROR,
@@ -889,7 +891,9 @@ btyd_fit_serialize(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
-pg_attribute_noreturn() static void
+static void bad_state(const char *what) pg_attribute_noreturn();
+
+static void
 bad_state(const char *what)
 {
 	ereport(ERROR,
