@@ -8,7 +8,9 @@ OBJS = \
 	src/purchase_history.o \
 	src/measures.o \
 	src/engagement.o \
-	src/engagement_measures.o
+	src/engagement_measures.o \
+	src/btyd_math.o \
+	src/models_btyd.o
 
 DATA = $(wildcard sql/reactivation--*.sql)
 
@@ -22,7 +24,8 @@ REGRESS = \
 	bad_input \
 	parallel \
 	engagement \
-	engagement_parallel
+	engagement_parallel \
+	btyd_models
 
 REGRESS_OPTS = --load-extension=reactivation
 
