@@ -719,6 +719,7 @@ CREATE FUNCTION reactivation_lever(target reactivation_target) RETURNS text
 COMMENT ON FUNCTION reactivation_lever(reactivation_target) IS
 	'The suggested win-back lever for a reactivation_target label';
 
+-------------------------------------------------------------------------------
 -- Buy-Till-You-Die models
 -------------------------------------------------------------------------------
 
