@@ -9,6 +9,8 @@ OBJS = \
 	src/measures.o \
 	src/engagement.o \
 	src/engagement_measures.o \
+	src/btyd_math.o \
+	src/models_btyd.o \
 	src/scoring.o \
 	src/segments.o \
 	src/lifecycle.o
@@ -26,6 +28,7 @@ REGRESS = \
 	parallel \
 	engagement \
 	engagement_parallel \
+	btyd_models \
 	scores \
 	segments \
 	lifecycle

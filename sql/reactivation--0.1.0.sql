@@ -720,6 +720,233 @@ COMMENT ON FUNCTION reactivation_lever(reactivation_target) IS
 	'The suggested win-back lever for a reactivation_target label';
 
 -------------------------------------------------------------------------------
+-- Buy-Till-You-Die models
+-------------------------------------------------------------------------------
+
+CREATE TYPE btyd_model;
+
+CREATE FUNCTION btyd_model_in(cstring) RETURNS btyd_model
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION btyd_model_out(btyd_model) RETURNS cstring
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION btyd_model_recv(internal) RETURNS btyd_model
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION btyd_model_send(btyd_model) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE btyd_model (
+	INPUT = btyd_model_in,
+	OUTPUT = btyd_model_out,
+	RECEIVE = btyd_model_recv,
+	SEND = btyd_model_send,
+	INTERNALLENGTH = VARIABLE,
+	ALIGNMENT = double,
+	STORAGE = plain
+);
+
+COMMENT ON TYPE btyd_model IS
+	'A fitted (or hand-written) BTYD model: bgnbd, pareto_nbd or gamma_gamma, with parameters, log-likelihood, customer count, iterations and a converged flag';
+
+-- accessors
+
+CREATE FUNCTION params(model btyd_model) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'btyd_model_params' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION params(btyd_model) IS
+	'Model parameters as jsonb: {r, alpha, a, b} (bgnbd), {r, alpha, s, beta} (pareto_nbd), {p, q, gamma} (gamma_gamma)';
+
+CREATE FUNCTION loglik(model btyd_model) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'btyd_model_loglik' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION loglik(btyd_model) IS
+	'Log-likelihood of the fitted data at the fitted parameters (without the penalty)';
+
+CREATE FUNCTION converged(model btyd_model) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'btyd_model_converged' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION converged(btyd_model) IS
+	'True when the optimizer reached a finite interior optimum (gradient below tolerance)';
+
+CREATE FUNCTION model_name(model btyd_model) RETURNS text
+	AS 'MODULE_PATHNAME', 'btyd_model_name' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION model_name(btyd_model) IS
+	'Model kind: bgnbd, pareto_nbd or gamma_gamma';
+
+CREATE FUNCTION n_customers(model btyd_model) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'btyd_model_n_customers' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION n_customers(btyd_model) IS
+	'Number of customers (rows) the model was fitted on';
+
+CREATE FUNCTION iterations(model btyd_model) RETURNS integer
+	AS 'MODULE_PATHNAME', 'btyd_model_iterations' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION iterations(btyd_model) IS
+	'Optimizer (BFGS) iterations used by the fit';
+
+CREATE FUNCTION penalizer(model btyd_model) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'btyd_model_penalizer' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION penalizer(btyd_model) IS
+	'L2 penalizer coefficient used by the fit';
+
+CREATE FUNCTION btyd_loglik(model btyd_model, x double precision, t_x double precision, "T" double precision)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME', 'btyd_model_loglik_at' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION btyd_loglik(btyd_model, double precision, double precision, double precision) IS
+	'Log-likelihood of one customer (x, t_x, T) under a bgnbd or pareto_nbd model';
+
+CREATE FUNCTION btyd_loglik(model btyd_model, x double precision, mean_spend double precision)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME', 'btyd_model_loglik_at' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION btyd_loglik(btyd_model, double precision, double precision) IS
+	'Log-likelihood of one repeat customer (x > 0, mean_spend) under a gamma_gamma model';
+
+CREATE FUNCTION btyd_gradient(model btyd_model, x double precision, t_x double precision, "T" double precision)
+	RETURNS double precision[]
+	AS 'MODULE_PATHNAME', 'btyd_model_gradient' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION btyd_gradient(btyd_model, double precision, double precision, double precision) IS
+	'Analytic gradient of one customer''s log-likelihood in the model parameters (bgnbd: r, alpha, a, b; pareto_nbd: r, alpha, s, beta), as used by the fit';
+
+CREATE FUNCTION btyd_gradient(model btyd_model, x double precision, mean_spend double precision)
+	RETURNS double precision[]
+	AS 'MODULE_PATHNAME', 'btyd_model_gradient' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION btyd_gradient(btyd_model, double precision, double precision) IS
+	'Analytic gradient of one repeat customer''s gamma_gamma log-likelihood in (p, q, gamma), as used by the fit';
+
+-- fitting aggregates
+
+CREATE FUNCTION bgnbd_fit_sfunc(internal, double precision, double precision, double precision)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgnbd_fit_sfunc(internal, double precision, double precision, double precision, double precision)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pareto_nbd_fit_sfunc(internal, double precision, double precision, double precision)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pareto_nbd_fit_sfunc(internal, double precision, double precision, double precision, double precision)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_sfunc(internal, double precision, double precision)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_sfunc(internal, double precision, double precision, double precision)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION btyd_fit_combine(internal, internal)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION btyd_fit_serialize(internal)
+	RETURNS bytea AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION btyd_fit_deserialize(bytea, internal)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION btyd_fit_final(internal)
+	RETURNS btyd_model AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE bgnbd_fit(x double precision, t_x double precision, "T" double precision) (
+	SFUNC = bgnbd_fit_sfunc, STYPE = internal, FINALFUNC = btyd_fit_final,
+	COMBINEFUNC = btyd_fit_combine,
+	SERIALFUNC = btyd_fit_serialize, DESERIALFUNC = btyd_fit_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE bgnbd_fit(x double precision, t_x double precision, "T" double precision,
+						   penalizer double precision) (
+	SFUNC = bgnbd_fit_sfunc, STYPE = internal, FINALFUNC = btyd_fit_final,
+	COMBINEFUNC = btyd_fit_combine,
+	SERIALFUNC = btyd_fit_serialize, DESERIALFUNC = btyd_fit_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE pareto_nbd_fit(x double precision, t_x double precision, "T" double precision) (
+	SFUNC = pareto_nbd_fit_sfunc, STYPE = internal, FINALFUNC = btyd_fit_final,
+	COMBINEFUNC = btyd_fit_combine,
+	SERIALFUNC = btyd_fit_serialize, DESERIALFUNC = btyd_fit_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE pareto_nbd_fit(x double precision, t_x double precision, "T" double precision,
+								penalizer double precision) (
+	SFUNC = pareto_nbd_fit_sfunc, STYPE = internal, FINALFUNC = btyd_fit_final,
+	COMBINEFUNC = btyd_fit_combine,
+	SERIALFUNC = btyd_fit_serialize, DESERIALFUNC = btyd_fit_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE gamma_gamma_fit(x double precision, mean_spend double precision) (
+	SFUNC = gamma_gamma_fit_sfunc, STYPE = internal, FINALFUNC = btyd_fit_final,
+	COMBINEFUNC = btyd_fit_combine,
+	SERIALFUNC = btyd_fit_serialize, DESERIALFUNC = btyd_fit_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE gamma_gamma_fit(x double precision, mean_spend double precision,
+								 penalizer double precision) (
+	SFUNC = gamma_gamma_fit_sfunc, STYPE = internal, FINALFUNC = btyd_fit_final,
+	COMBINEFUNC = btyd_fit_combine,
+	SERIALFUNC = btyd_fit_serialize, DESERIALFUNC = btyd_fit_deserialize,
+	PARALLEL = SAFE);
+
+COMMENT ON AGGREGATE bgnbd_fit(double precision, double precision, double precision) IS
+	'Fit the BG/NBD model (Fader, Hardie & Lee 2005) by maximum likelihood over customers (x, t_x, T); NULL rows skipped';
+COMMENT ON AGGREGATE bgnbd_fit(double precision, double precision, double precision, double precision) IS
+	'Fit the BG/NBD model with an L2 penalizer on the parameters (as lifetimes penalizer_coef)';
+COMMENT ON AGGREGATE pareto_nbd_fit(double precision, double precision, double precision) IS
+	'Fit the Pareto/NBD model (Schmittlein, Morrison & Colombo 1987) by maximum likelihood over customers (x, t_x, T)';
+COMMENT ON AGGREGATE pareto_nbd_fit(double precision, double precision, double precision, double precision) IS
+	'Fit the Pareto/NBD model with an L2 penalizer on the parameters (as lifetimes penalizer_coef)';
+COMMENT ON AGGREGATE gamma_gamma_fit(double precision, double precision) IS
+	'Fit the Gamma-Gamma spend model (Fader, Hardie & Lee 2005) over repeat customers (x > 0, mean_spend); x = 0 rows ignored';
+COMMENT ON AGGREGATE gamma_gamma_fit(double precision, double precision, double precision) IS
+	'Fit the Gamma-Gamma spend model with an L2 penalizer on the parameters';
+
+-- scoring
+
+CREATE FUNCTION p_alive(model btyd_model, x double precision, t_x double precision, "T" double precision)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME', 'btyd_p_alive_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION p_alive(btyd_model, double precision, double precision, double precision) IS
+	'Probability that a customer with history (x, t_x, T) is still alive at T (bgnbd or pareto_nbd model)';
+
+CREATE FUNCTION expected_purchases(model btyd_model, t double precision, x double precision,
+								   t_x double precision, "T" double precision)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME', 'btyd_expected_cond_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION expected_purchases(btyd_model, double precision, double precision, double precision, double precision) IS
+	'Expected purchases in (T, T + t] of a customer with history (x, t_x, T)';
+
+CREATE FUNCTION expected_purchases(model btyd_model, t double precision)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME', 'btyd_expected_new_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION expected_purchases(btyd_model, double precision) IS
+	'Expected repeat purchases in (0, t] of a new customer';
+
+CREATE FUNCTION prob_purchases(model btyd_model, n double precision, t double precision)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME', 'btyd_prob_purchases_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION prob_purchases(btyd_model, double precision, double precision) IS
+	'Probability that a new customer makes exactly n repeat purchases in (0, t]';
+
+CREATE FUNCTION expected_spend(gg_model btyd_model, x double precision, mean_spend double precision)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME', 'btyd_expected_spend_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION expected_spend(btyd_model, double precision, double precision) IS
+	'Gamma-Gamma expected mean transaction value given x repeat purchases of mean mean_spend (x = 0: population mean)';
+
+CREATE FUNCTION clv(model btyd_model, gg_model btyd_model, x double precision, t_x double precision,
+					"T" double precision, mean_spend double precision, horizon double precision,
+					discount_rate double precision, period double precision DEFAULT 1)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME', 'btyd_clv_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION clv(btyd_model, btyd_model, double precision, double precision, double precision, double precision, double precision, double precision, double precision) IS
+	'Customer lifetime value over the horizon: expected purchases per step of length period times expected spend, discounted by (1 + discount_rate)^k at step k';
+
+-- purchase_history conveniences (x, t_x, T read with btyd_x / btyd_t_x / btyd_t)
+
+CREATE FUNCTION p_alive(model btyd_model, ph purchase_history, as_of date, period text DEFAULT 'day')
+	RETURNS double precision
+	AS $$ SELECT @extschema@.p_alive($1, @extschema@.btyd_x($2, $3, $4), @extschema@.btyd_t_x($2, $3, $4), @extschema@.btyd_t($2, $3, $4)) $$
+	LANGUAGE SQL IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION p_alive(btyd_model, purchase_history, date, text) IS
+	'Probability alive as of as_of for a purchase history, time in the given period (day or week), which must match the fit';
+
+CREATE FUNCTION expected_purchases(model btyd_model, t double precision, ph purchase_history, as_of date,
+								   period text DEFAULT 'day')
+	RETURNS double precision
+	AS $$ SELECT @extschema@.expected_purchases($1, $2, @extschema@.btyd_x($3, $4, $5), @extschema@.btyd_t_x($3, $4, $5), @extschema@.btyd_t($3, $4, $5)) $$
+	LANGUAGE SQL IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION expected_purchases(btyd_model, double precision, purchase_history, date, text) IS
+	'Expected purchases in the t periods after as_of for a purchase history';
+
+-- simulation
+
+CREATE FUNCTION btyd_simulate(model btyd_model, n integer, duration double precision, seed bigint,
+							  OUT x integer, OUT t_x double precision, OUT "T" double precision,
+							  OUT mean_spend double precision)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'btyd_simulate' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION btyd_simulate(btyd_model, integer, double precision, bigint) IS
+	'Draw n customers from a model with a seeded generator (same seed, same rows): (x, t_x, T) for count models, (x, mean_spend) for gamma_gamma';
+
+-------------------------------------------------------------------------------
 -- Scores, segments and lifecycle
 -------------------------------------------------------------------------------
 

@@ -1,0 +1,84 @@
+/*
+ * btyd.h
+ *		Buy-Till-You-Die models: model value, fitting state and the math.
+ */
+#ifndef BTYD_H
+#define BTYD_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+
+/* model kinds, stored in BtydModel.kind and the fit state */
+#define BTYD_BGNBD			1
+#define BTYD_PARETO_NBD		2
+#define BTYD_GAMMA_GAMMA	3
+
+#define BTYD_MAX_PARAMS		4
+
+/* largest purchase count accepted (keeps lgamma arguments exact enough) */
+#define BTYD_MAX_X			1.0e9
+
+/*
+ * BtydModel: the on-disk (varlena) form of the btyd_model type.
+ * Fixed size; validated by btyd_model_validate() whenever read from outside.
+ */
+typedef struct BtydModel
+{
+	int32		vl_len_;		/* varlena header (do not touch directly!) */
+	uint8		version;		/* BTYD_MODEL_VERSION */
+	uint8		kind;			/* BTYD_BGNBD, ... */
+	uint8		converged;		/* 0 or 1 */
+	uint8		reserved;		/* 0 */
+	int32		iterations;		/* optimizer iterations used, >= 0 */
+	int64		n_customers;	/* customers in the fit, >= 0 */
+	float8		loglik;			/* log-likelihood (unpenalized), finite, <= 0
+								 * for the count models */
+	float8		penalizer;		/* L2 penalizer coefficient, >= 0 */
+	float8		params[BTYD_MAX_PARAMS];	/* positive, finite; unused = 0 */
+} BtydModel;
+
+#define BTYD_MODEL_VERSION	1
+
+#define DatumGetBtydModelP(X)	((BtydModel *) PG_DETOAST_DATUM(X))
+#define PG_GETARG_BTYD_MODEL_P(n) DatumGetBtydModelP(PG_GETARG_DATUM(n))
+
+/* One compressed observation: a distinct (x, t_x, T) or (x, mean spend). */
+typedef struct BtydObs
+{
+	double		x;
+	double		tx;				/* t_x, or mean spend for gamma-gamma */
+	double		T;				/* T, or 0 for gamma-gamma */
+	double		w;				/* number of customers */
+} BtydObs;
+
+/* Result of a fit. */
+typedef struct BtydFitResult
+{
+	double		params[BTYD_MAX_PARAMS];
+	double		loglik;
+	int			iterations;
+	bool		converged;
+} BtydFitResult;
+
+/* btyd_math.c */
+extern int	btyd_nparams(int kind);
+extern const char *btyd_kind_name(int kind);
+extern const char *btyd_param_name(int kind, int i);
+extern double btyd_digamma(double x);
+extern double btyd_loglik(int kind, const double *params, const BtydObs *obs, int nobs);
+extern double btyd_loglik_grad(int kind, const double *params, const BtydObs *obs, int nobs,
+							   double *grad);
+extern double btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
+									 double *grad);
+extern void btyd_fit(int kind, const BtydObs *obs, int nobs, double penalizer,
+					 BtydFitResult *res);
+extern double btyd_log_hyp2f1(double a, double b, double c, double z);
+extern double btyd_p_alive(int kind, const double *params, double x, double tx, double T);
+extern double btyd_expected_new(int kind, const double *params, double t);
+extern double btyd_expected_cond(int kind, const double *params, double t,
+								 double x, double tx, double T);
+extern double btyd_prob_purchases(int kind, const double *params, double n, double t);
+extern double btyd_expected_spend(const double *params, double x, double m);
+
+#endif							/* BTYD_H */
