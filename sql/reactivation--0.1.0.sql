@@ -1158,7 +1158,8 @@ COMMENT ON AGGREGATE churn_rate(purchase_history, date, date, integer) IS
 --
 -- These read a table or view of per-customer histories (a customer id column
 -- and a purchase_history column) named by regclass.  STABLE (they read
--- tables); PARALLEL SAFE because the table may be a temporary one.
+-- tables); PARALLEL RESTRICTED because the table may be a temporary one,
+-- which parallel workers cannot read.
 -- R = recency_days(ph, as_of); F = purchase days on or before as_of;
 -- M = monetary_total(ph).  Customers whose first purchase is after as_of are
 -- left out.  M reads the whole history: pass histories built from the orders
@@ -1169,7 +1170,7 @@ CREATE FUNCTION rfm_scores(histories regclass, as_of date,
 	id_column name DEFAULT 'customer_id', ph_column name DEFAULT 'ph')
 	RETURNS TABLE (customer_id text, recency_days integer, frequency integer, monetary numeric,
 		r integer, f integer, m integer, cell text, segment text)
-	LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+	LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED
 	SET search_path FROM CURRENT
 AS $$
 BEGIN
@@ -1208,7 +1209,7 @@ CREATE FUNCTION rfm_segment_summary(histories regclass, as_of date,
 	id_column name DEFAULT 'customer_id', ph_column name DEFAULT 'ph')
 	RETURNS TABLE (segment text, customers bigint, customer_share double precision,
 		revenue numeric, revenue_share double precision)
-	LANGUAGE sql STABLE STRICT PARALLEL SAFE
+	LANGUAGE sql STABLE STRICT PARALLEL RESTRICTED
 	SET search_path FROM CURRENT
 AS $$
 	SELECT s.segment, count(*),
@@ -1227,7 +1228,7 @@ CREATE FUNCTION rfm_segment_migration(from_histories regclass, from_as_of date,
 	n integer DEFAULT 5, mode text DEFAULT 'quantile',
 	id_column name DEFAULT 'customer_id', ph_column name DEFAULT 'ph')
 	RETURNS TABLE (from_segment text, to_segment text, customers bigint)
-	LANGUAGE sql STABLE STRICT PARALLEL SAFE
+	LANGUAGE sql STABLE STRICT PARALLEL RESTRICTED
 	SET search_path FROM CURRENT
 AS $$
 	SELECT a.segment, b.segment, count(*)
@@ -1244,7 +1245,7 @@ CREATE FUNCTION rfm_grid(histories regclass, as_of date,
 	n integer DEFAULT 5, mode text DEFAULT 'quantile',
 	id_column name DEFAULT 'customer_id', ph_column name DEFAULT 'ph')
 	RETURNS TABLE (r integer, f integer, customers bigint, revenue numeric)
-	LANGUAGE sql STABLE STRICT PARALLEL SAFE
+	LANGUAGE sql STABLE STRICT PARALLEL RESTRICTED
 	SET search_path FROM CURRENT
 AS $$
 	SELECT g.r, gf.f, count(s.customer_id), coalesce(sum(s.monetary), 0)
@@ -1262,7 +1263,7 @@ CREATE FUNCTION rfm_grid_svg(histories regclass, as_of date,
 	n integer DEFAULT 5, mode text DEFAULT 'quantile', metric text DEFAULT 'customers',
 	id_column name DEFAULT 'customer_id', ph_column name DEFAULT 'ph')
 	RETURNS text
-	LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+	LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED
 	SET search_path FROM CURRENT
 AS $$
 DECLARE

@@ -3,7 +3,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS reactivation;
-SELECT plan(14);
+SELECT plan(15);
 
 CREATE TEMP VIEW ext_functions AS
 SELECT p.oid, p.proname, p.prokind, p.provolatile, p.proisstrict, p.proparallel,
@@ -28,8 +28,15 @@ SELECT typsend::oid FROM pg_type;
 SELECT ok((SELECT count(*) FROM ext_functions) > 30, 'the extension has its functions');
 
 SELECT is_empty(
-  $$SELECT proname || '(' || args || ')' FROM ext_functions WHERE proparallel <> 's'$$,
-  'every function and aggregate is PARALLEL SAFE');
+  $$SELECT proname || '(' || args || ')' FROM ext_functions WHERE proparallel <> 's'
+      AND proname NOT IN ('rfm_scores', 'rfm_segment_summary', 'rfm_segment_migration',
+                          'rfm_grid', 'rfm_grid_svg')$$,
+  'every function and aggregate is PARALLEL SAFE, but the reports over a named table');
+SELECT is_empty(
+  $$SELECT proname || '(' || args || ')' FROM ext_functions WHERE proparallel <> 'r'
+      AND proname IN ('rfm_scores', 'rfm_segment_summary', 'rfm_segment_migration',
+                      'rfm_grid', 'rfm_grid_svg')$$,
+  'reports over a named table (perhaps a temporary one) are PARALLEL RESTRICTED');
 
 SELECT is_empty(
   $$SELECT proname || '(' || args || ')' FROM ext_functions WHERE provolatile = 'v'$$,
