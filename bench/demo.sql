@@ -77,4 +77,40 @@ SELECT count(*) AS customers,
        count(*) FILTER (WHERE m.ph::text = f.ph::text) AS identical_to_full_rescan
 FROM state_dec m JOIN customer_state f USING (customer_id);
 
-DROP TABLE customer_state, state_nov, state_dec;
+\echo
+\echo '== 7. RFM scores and segments (breaks over the whole base, same method as R rfm)'
+SELECT * FROM rfm_segment_summary('customer_state', '2026-01-01') ORDER BY customers DESC;
+
+\echo
+\echo '== 8. Lifecycle stages (the enum sorts from new to reactivated)'
+SELECT lifecycle_stage(ph, '2026-01-01') AS stage, count(*) AS customers,
+       sum(monetary_total(ph)) AS revenue,
+       count(*) FILTER (WHERE is_churned(ph, '2026-01-01')) AS churned
+FROM customer_state GROUP BY 1 ORDER BY 1;
+
+\echo
+\echo '== 9. The RFM grid as an SVG heat map: bench/out/rfm_grid.svg'
+\pset format unaligned
+\pset tuples_only on
+SELECT rfm_grid_svg('customer_state', '2026-01-01') \g bench/out/rfm_grid.svg
+\pset format aligned
+\pset tuples_only off
+
+\echo
+\echo '== 10. BG/NBD fitted in place on the calibration period (weeks, up to 2025-06-30)'
+CREATE TABLE cal AS
+SELECT customer_id, purchase_history(ordered_at, amount) FILTER (WHERE ordered_at < '2025-07-01') AS ph
+FROM orders GROUP BY 1;
+DELETE FROM cal WHERE ph IS NULL;
+CREATE TABLE fit AS
+SELECT bgnbd_fit(btyd_x(ph, '2025-06-30', 'week'), btyd_t_x(ph, '2025-06-30', 'week'),
+                 btyd_t(ph, '2025-06-30', 'week')) AS model
+FROM cal;
+SELECT model_name(model), params(model), round(loglik(model)::numeric, 2) AS loglik,
+       converged(model), n_customers(model) FROM fit;
+\echo 'predicted against actual purchase days in the 26 weeks after calibration'
+SELECT round(sum(expected_purchases(model, 26, c.ph, '2025-06-30', 'week'))::numeric) AS predicted,
+       sum(purchase_days(s.ph) - purchase_days(c.ph)) AS actual
+FROM fit, cal c JOIN customer_state s USING (customer_id);
+
+DROP TABLE customer_state, state_nov, state_dec, cal, fit;

@@ -25,6 +25,7 @@ export PGDATABASE=reactivation_demo
 psql -X -q -c "CREATE EXTENSION reactivation"
 echo "generating orders for $CUSTOMERS customers (bench/gen_orders.sql, seeded)"
 psql -X -q -v ON_ERROR_STOP=1 -v customers="$CUSTOMERS" -f bench/gen_orders.sql
+mkdir -p bench/out
 psql -X -q -v ON_ERROR_STOP=1 -f bench/demo.sql
 
 echo
