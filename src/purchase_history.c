@@ -245,6 +245,13 @@ ps_capacity_for(int32 want)
 	return (int32) ((size - PS_HEADER_SIZE) / sizeof(int32));
 }
 
+/* keep s.aux equal to the last entry of days[] (see PhSummary) */
+static inline void
+ps_sync_last(PurchaseState *st)
+{
+	st->s.aux = st->ndays > 0 ? st->days[st->ndays - 1] : 0;
+}
+
 /*
  * ps_create
  *		A new empty state with room for want days: in the arena when one is
@@ -289,10 +296,17 @@ ps_reserve(PurchaseState *st, int32 extra, StateArena *arena)
 
 	if (st->ndays + extra <= st->capacity)
 		return st;
-	if (!st->sorted)
+
+	/*
+	 * Compact an unsorted array only once it is long: for a short one a
+	 * sort that frees a repeated day or two costs more than the bytes it
+	 * saves, and the final function sorts anyway.
+	 */
+	if (!st->sorted && st->ndays >= 64)
 	{
 		ra_sort_days(st->days, &st->ndays);
 		st->sorted = true;
+		ps_sync_last(st);
 		/* keep a quarter free so that we do not sort again at once */
 		if (st->ndays + extra <= st->capacity - st->capacity / 4)
 			return st;
@@ -329,22 +343,30 @@ ps_reserve(PurchaseState *st, int32 extra, StateArena *arena)
 	return nst;
 }
 
+/*
+ * ps_append_day
+ *		Append a purchase day.  The comparison with the latest day reads
+ *		s.aux, in the header, rather than days[], which is usually on
+ *		another cache line: with customers in random order every row is a
+ *		cache miss on its state, and this saves the second one.
+ */
 static inline PurchaseState *
 ps_append_day(PurchaseState *st, int32 day, StateArena *arena)
 {
 	/* a repeat of the latest day (same-day orders, clustered input) */
-	if (st->ndays > 0 && day == st->days[st->ndays - 1])
+	if (st->ndays > 0 && day == st->s.aux)
 		return st;
 	/* may sort and compact: look at the last day only afterwards */
 	if (st->ndays >= st->capacity)
 		st = ps_reserve(st, 1, arena);
-	if (st->ndays > 0 && day <= st->days[st->ndays - 1])
+	if (st->ndays > 0 && day <= st->s.aux)
 	{
-		if (day == st->days[st->ndays - 1])
+		if (day == st->s.aux)
 			return st;
 		st->sorted = false;
 	}
 	st->days[st->ndays++] = day;
+	st->s.aux = day;
 	return st;
 }
 
@@ -422,6 +444,7 @@ ps_add_days(PurchaseState *st, const int32 *days, int32 n, bool sorted, StateAre
 		st->sorted = false;
 	memcpy(st->days + st->ndays, days, sizeof(int32) * (Size) n);
 	st->ndays += n;
+	ps_sync_last(st);
 	return st;
 }
 
@@ -449,12 +472,14 @@ ps_to_history(PurchaseState *st)
 	{
 		ra_sort_days(st->days, &st->ndays);
 		st->sorted = true;
+		ps_sync_last(st);
 	}
 	ph = palloc0(PH_SIZE(st->ndays));
 	SET_VARSIZE(ph, PH_SIZE(st->ndays));
 	ph->version = PH_VERSION;
 	ph->ndays = st->ndays;
 	ph->s = st->s;
+	ph->s.aux = 0;
 	memcpy(ph->days, st->days, sizeof(int32) * (Size) st->ndays);
 	return ph;
 }
@@ -468,6 +493,7 @@ ps_from_history(StateArena *arena, MemoryContext ctx, const PurchaseHistory *ph)
 	memcpy(st->days, ph->days, sizeof(int32) * (Size) ph->ndays);
 	st->ndays = ph->ndays;
 	st->sorted = true;
+	ps_sync_last(st);
 	return st;
 }
 
@@ -513,6 +539,8 @@ ph_validate(const PurchaseHistory *ph, const char *what)
 		corrupt(what, "Order counts are inconsistent with the purchase days.");
 	if (s->scale < 0 || s->scale > RA_MAX_SCALE)
 		corrupt(what, "Monetary scale out of range.");
+	if (s->aux != 0 || ph->reserved != 0 || ph->reserved2 != 0 || ph->flags != 0)
+		corrupt(what, "Reserved fields are not zero.");
 	if (s->total > RA_MAX_MANTISSA || s->total < -RA_MAX_MANTISSA ||
 		s->first_day_total > RA_MAX_MANTISSA || s->first_day_total < -RA_MAX_MANTISSA)
 		corrupt(what, "Monetary total out of range.");
@@ -1229,6 +1257,7 @@ purchase_history_combine(PG_FUNCTION_ARGS)
 		memcpy(a->days, b->days, sizeof(int32) * (Size) b->ndays);
 		a->ndays = b->ndays;
 		a->sorted = b->sorted;
+		ps_sync_last(a);
 		PG_RETURN_POINTER(a);
 	}
 	a = ps_add_summary(a, &b->s);
@@ -1249,6 +1278,7 @@ purchase_history_serialize(PG_FUNCTION_ARGS)
 	{
 		ra_sort_days(st->days, &st->ndays);
 		st->sorted = true;
+		ps_sync_last(st);
 	}
 	pq_begintypsend(&buf);
 	ph_send_parts(&buf, &st->s, st->days, st->ndays);

@@ -41,6 +41,9 @@ typedef struct PhSummary
 	int64		orders;			/* orders (rows with a non-NULL time) */
 	int64		priced;			/* orders whose amount was not NULL */
 	int32		scale;			/* decimal scale of the two money fields */
+	int32		aux;			/* transition state: the latest appended day,
+								 * so the per-row path need not read days[];
+								 * always 0 in a stored value */
 } PhSummary;
 
 /*
