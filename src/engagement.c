@@ -539,41 +539,6 @@ eh_recv_buf(StringInfo buf, const char *what)
 	return eh;
 }
 
-/*
- * format_timestamp
- *		Append ts as "YYYY-MM-DD HH:MM:SS[.ffffff]+00[ BC]", UTC, whatever
- *		DateStyle and TimeZone are; the inverse of parse_timestamp_string for
- *		every finite timestamp (years before 1 AD get the " BC" suffix that
- *		date_out also uses).
- */
-static void
-format_timestamp(StringInfo buf, int64 ts)
-{
-	struct pg_tm tm;
-	fsec_t		fsec;
-
-	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
-	appendStringInfo(buf, "%04d-%02d-%02d %02d:%02d:%02d",
-					 tm.tm_year > 0 ? tm.tm_year : -(tm.tm_year - 1),
-					 tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	if (fsec != 0)
-	{
-		char		frac[8];
-		int			n = 6;
-
-		snprintf(frac, sizeof(frac), "%06d", (int) fsec);
-		while (n > 1 && frac[n - 1] == '0')
-			n--;
-		appendStringInfo(buf, ".%.*s", n, frac);
-	}
-	appendStringInfoString(buf, "+00");
-	if (tm.tm_year <= 0)
-		appendStringInfoString(buf, " BC");
-}
-
 /* ---------------------------------------------------------------------------
  * Text format
  *
@@ -608,9 +573,9 @@ engagement_history_out(PG_FUNCTION_ARGS)
 		if (x->count > 0)
 		{
 			appendStringInfoString(&buf, ", \"first\": \"");
-			format_timestamp(&buf, x->first_ts);
+			ra_format_timestamp(&buf, x->first_ts);
 			appendStringInfoString(&buf, "\", \"last\": \"");
-			format_timestamp(&buf, x->last_ts);
+			ra_format_timestamp(&buf, x->last_ts);
 			appendStringInfoChar(&buf, '"');
 		}
 		appendStringInfoString(&buf, "}, ");
@@ -629,198 +594,6 @@ engagement_history_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf.data);
 }
 
-typedef struct TextParser
-{
-	const char *input;			/* whole text, for messages */
-	const char *p;				/* cursor */
-} TextParser;
-
-static void
-syntax_error(TextParser *tp, const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid input syntax for type engagement_history: \"%s\"", tp->input),
-			 errdetail("%s at character %d.", detail, (int) (tp->p - tp->input) + 1)));
-}
-
-static void
-skip_ws(TextParser *tp)
-{
-	while (*tp->p == ' ' || *tp->p == '\t' || *tp->p == '\n' || *tp->p == '\r')
-		tp->p++;
-}
-
-static void
-expect_char(TextParser *tp, char c)
-{
-	skip_ws(tp);
-	if (*tp->p != c)
-	{
-		char		detail[64];
-
-		snprintf(detail, sizeof(detail), "Expected \"%c\"", c);
-		syntax_error(tp, detail);
-	}
-	tp->p++;
-}
-
-static void
-expect_key(TextParser *tp, const char *key)
-{
-	size_t		len = strlen(key);
-
-	skip_ws(tp);
-	if (tp->p[0] != '"' || strncmp(tp->p + 1, key, len) != 0 || tp->p[len + 1] != '"')
-	{
-		char		detail[80];
-
-		snprintf(detail, sizeof(detail), "Expected key \"%s\"", key);
-		syntax_error(tp, detail);
-	}
-	tp->p += len + 2;
-	expect_char(tp, ':');
-	skip_ws(tp);
-}
-
-/* a non-negative integer no larger than max */
-static int64
-parse_count(TextParser *tp, int64 max)
-{
-	int64		v = 0;
-	int			n = 0;
-
-	skip_ws(tp);
-	while (tp->p[n] >= '0' && tp->p[n] <= '9')
-	{
-		if (v > (max - (tp->p[n] - '0')) / 10)
-			syntax_error(tp, "Count out of range");
-		v = v * 10 + (tp->p[n] - '0');
-		n++;
-	}
-	if (n == 0)
-		syntax_error(tp, "Expected a non-negative integer");
-	tp->p += n;
-	return v;
-}
-
-static bool
-digits(const char **p, int n, int *out)
-{
-	int			v = 0;
-	int			i;
-
-	for (i = 0; i < n; i++)
-	{
-		char		c = (*p)[i];
-
-		if (c < '0' || c > '9')
-			return false;
-		v = v * 10 + (c - '0');
-	}
-	*p += n;
-	*out = v;
-	return true;
-}
-
-/* "YYYY-MM-DD", the year with 4 to 6 digits (timestamps reach 294276) */
-static bool
-parse_ymd(const char **p, int *y, int *m, int *d)
-{
-	int			n = 0;
-
-	while (n < 7 && (*p)[n] >= '0' && (*p)[n] <= '9')
-		n++;
-	if (n < 4 || n > 6 || !digits(p, n, y) || *(*p)++ != '-' || !digits(p, 2, m) ||
-		*(*p)++ != '-' || !digits(p, 2, d))
-		return false;
-	return true;
-}
-
-/* optional " BC"; converts to astronomical numbering (1 BC = 0) */
-static void
-parse_bc(const char **p, int *y)
-{
-	if (strncmp(*p, " BC", 3) == 0)
-	{
-		*p += 3;
-		*y = -(*y - 1);
-	}
-}
-
-static int32
-parse_date_string(TextParser *tp)
-{
-	const char *p;
-	int			y,
-				m,
-				d;
-
-	skip_ws(tp);
-	if (*tp->p != '"')
-		syntax_error(tp, "Expected a quoted date");
-	p = tp->p + 1;
-	if (!parse_ymd(&p, &y, &m, &d) || y == 0)
-		syntax_error(tp, "Expected a date as \"YYYY-MM-DD\"");
-	parse_bc(&p, &y);
-	if (*p != '"' || m < 1 || m > 12 || d < 1 || d > day_tab[isleap(y)][m - 1] ||
-		!IS_VALID_JULIAN(y, m, d))
-		syntax_error(tp, "Expected a valid date as \"YYYY-MM-DD\"");
-	tp->p = p + 1;
-	return date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
-}
-
-static int64
-parse_timestamp_string(TextParser *tp)
-{
-	const char *p;
-	struct pg_tm tm;
-	fsec_t		fsec = 0;
-	Timestamp	ts;
-	int			y;
-
-	skip_ws(tp);
-	if (*tp->p != '"')
-		syntax_error(tp, "Expected a quoted timestamp");
-	p = tp->p + 1;
-	memset(&tm, 0, sizeof(tm));
-	if (!parse_ymd(&p, &y, &tm.tm_mon, &tm.tm_mday) || y == 0 || *p++ != ' ' ||
-		!digits(&p, 2, &tm.tm_hour) || *p++ != ':' ||
-		!digits(&p, 2, &tm.tm_min) || *p++ != ':' ||
-		!digits(&p, 2, &tm.tm_sec))
-		syntax_error(tp, "Expected a timestamp as \"YYYY-MM-DD HH:MM:SS[.ffffff]+00\"");
-	if (*p == '.')
-	{
-		int			n = 0;
-		int			f = 0;
-
-		p++;
-		while (p[n] >= '0' && p[n] <= '9' && n < 6)
-		{
-			f = f * 10 + (p[n] - '0');
-			n++;
-		}
-		if (n == 0 || (p[n] >= '0' && p[n] <= '9'))
-			syntax_error(tp, "Expected 1 to 6 fractional digits");
-		p += n;
-		while (n++ < 6)
-			f *= 10;
-		fsec = f;
-	}
-	if (strncmp(p, "+00", 3) != 0)
-		syntax_error(tp, "Expected a UTC timestamp ending in \"+00\"");
-	p += 3;
-	parse_bc(&p, &y);
-	tm.tm_year = y;
-	if (*p != '"' || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
-		tm.tm_mday > day_tab[isleap(y)][tm.tm_mon - 1] ||
-		tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 59 ||
-		tm2timestamp(&tm, fsec, NULL, &ts) != 0 || !IS_VALID_TIMESTAMP(ts))
-		syntax_error(tp, "Expected a valid timestamp");
-	tp->p = p + 1;
-	return ts;
-}
-
 PG_FUNCTION_INFO_V1(engagement_history_in);
 Datum
 engagement_history_in(PG_FUNCTION_ARGS)
@@ -835,52 +608,53 @@ engagement_history_in(PG_FUNCTION_ARGS)
 	int			t;
 
 	tp.input = tp.p = str;
+	tp.type_name = "engagement_history";
 	memset(&s, 0, sizeof(s));
 
-	expect_char(&tp, '{');
+	tp_expect_char(&tp, '{');
 	for (t = 0; t < EE_NTYPES; t++)
 	{
-		expect_key(&tp, ee_names[t]);
-		expect_char(&tp, '{');
-		expect_key(&tp, "count");
-		s.t[t].count = parse_count(&tp, PG_INT64_MAX);
+		tp_expect_key(&tp, ee_names[t]);
+		tp_expect_char(&tp, '{');
+		tp_expect_key(&tp, "count");
+		s.t[t].count = tp_count(&tp, PG_INT64_MAX);
 		if (s.t[t].count > 0)
 		{
-			expect_char(&tp, ',');
-			expect_key(&tp, "first");
-			s.t[t].first_ts = parse_timestamp_string(&tp);
-			expect_char(&tp, ',');
-			expect_key(&tp, "last");
-			s.t[t].last_ts = parse_timestamp_string(&tp);
+			tp_expect_char(&tp, ',');
+			tp_expect_key(&tp, "first");
+			s.t[t].first_ts = tp_timestamp(&tp);
+			tp_expect_char(&tp, ',');
+			tp_expect_key(&tp, "last");
+			s.t[t].last_ts = tp_timestamp(&tp);
 		}
-		expect_char(&tp, '}');
-		expect_char(&tp, ',');
+		tp_expect_char(&tp, '}');
+		tp_expect_char(&tp, ',');
 	}
-	expect_key(&tp, "days");
-	expect_char(&tp, '[');
-	skip_ws(&tp);
+	tp_expect_key(&tp, "days");
+	tp_expect_char(&tp, '[');
+	tp_skip_ws(&tp);
 	if (*tp.p != ']')
 	{
 		for (;;)
 		{
 			if (ndays >= EH_MAX_DAYS)
-				syntax_error(&tp, "Too many days");
+				tp_error(&tp, "Too many days");
 			if (ndays == cap)
 			{
 				cap *= 2;
 				days = repalloc(days, sizeof(EhDay) * cap);
 			}
-			expect_char(&tp, '[');
-			days[ndays].day = parse_date_string(&tp);
-			expect_char(&tp, ',');
-			days[ndays].sent = (int32) parse_count(&tp, PG_INT32_MAX);
-			expect_char(&tp, ',');
-			days[ndays].open = (int32) parse_count(&tp, PG_INT32_MAX);
-			expect_char(&tp, ',');
-			days[ndays].click = (int32) parse_count(&tp, PG_INT32_MAX);
-			expect_char(&tp, ']');
+			tp_expect_char(&tp, '[');
+			days[ndays].day = tp_date(&tp);
+			tp_expect_char(&tp, ',');
+			days[ndays].sent = (int32) tp_count(&tp, PG_INT32_MAX);
+			tp_expect_char(&tp, ',');
+			days[ndays].open = (int32) tp_count(&tp, PG_INT32_MAX);
+			tp_expect_char(&tp, ',');
+			days[ndays].click = (int32) tp_count(&tp, PG_INT32_MAX);
+			tp_expect_char(&tp, ']');
 			ndays++;
-			skip_ws(&tp);
+			tp_skip_ws(&tp);
 			if (*tp.p == ',')
 			{
 				tp.p++;
@@ -889,11 +663,11 @@ engagement_history_in(PG_FUNCTION_ARGS)
 			break;
 		}
 	}
-	expect_char(&tp, ']');
-	expect_char(&tp, '}');
-	skip_ws(&tp);
+	tp_expect_char(&tp, ']');
+	tp_expect_char(&tp, '}');
+	tp_skip_ws(&tp);
 	if (*tp.p != '\0')
-		syntax_error(&tp, "Unexpected text after the value");
+		tp_error(&tp, "Unexpected text after the value");
 
 	eh = palloc0(EH_SIZE(ndays));
 	SET_VARSIZE(eh, EH_SIZE(ndays));

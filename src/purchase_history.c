@@ -724,84 +724,16 @@ purchase_history_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf.data);
 }
 
-typedef struct TextParser
-{
-	const char *input;			/* whole text, for messages */
-	const char *p;				/* cursor */
-} TextParser;
-
-static void
-syntax_error(TextParser *tp, const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid input syntax for type purchase_history: \"%s\"", tp->input),
-			 errdetail("%s at character %d.", detail, (int) (tp->p - tp->input) + 1)));
-}
-
-static void
-skip_ws(TextParser *tp)
-{
-	while (*tp->p == ' ' || *tp->p == '\t' || *tp->p == '\n' || *tp->p == '\r')
-		tp->p++;
-}
-
-static void
-expect_char(TextParser *tp, char c)
-{
-	skip_ws(tp);
-	if (*tp->p != c)
-	{
-		char		detail[64];
-
-		snprintf(detail, sizeof(detail), "Expected \"%c\"", c);
-		syntax_error(tp, detail);
-	}
-	tp->p++;
-}
-
-static void
-expect_key(TextParser *tp, const char *key)
-{
-	size_t		len = strlen(key);
-
-	skip_ws(tp);
-	if (tp->p[0] != '"' || strncmp(tp->p + 1, key, len) != 0 || tp->p[len + 1] != '"')
-	{
-		char		detail[80];
-
-		snprintf(detail, sizeof(detail), "Expected key \"%s\"", key);
-		syntax_error(tp, detail);
-	}
-	tp->p += len + 2;
-	expect_char(tp, ':');
-	skip_ws(tp);
-}
-
 /* a token of digits, '-', '.' */
 static int
 number_token(TextParser *tp)
 {
 	int			n = 0;
 
-	skip_ws(tp);
+	tp_skip_ws(tp);
 	while ((tp->p[n] >= '0' && tp->p[n] <= '9') || tp->p[n] == '-' || tp->p[n] == '.')
 		n++;
 	return n;
-}
-
-static int64
-parse_count(TextParser *tp)
-{
-	int			n = number_token(tp);
-	int128		m;
-	int			scale;
-
-	if (n == 0 || !ra_parse_scaled(tp->p, n, &m, &scale) || scale != 0 ||
-		m < 0 || m > PG_INT64_MAX)
-		syntax_error(tp, "Expected a non-negative integer");
-	tp->p += n;
-	return (int64) m;
 }
 
 /* money value or null; returns false for null */
@@ -810,7 +742,7 @@ parse_money(TextParser *tp, int128 *m, int *scale)
 {
 	int			n;
 
-	skip_ws(tp);
+	tp_skip_ws(tp);
 	if (strncmp(tp->p, "null", 4) == 0)
 	{
 		tp->p += 4;
@@ -818,128 +750,9 @@ parse_money(TextParser *tp, int128 *m, int *scale)
 	}
 	n = number_token(tp);
 	if (n == 0 || !ra_parse_scaled(tp->p, n, m, scale))
-		syntax_error(tp, "Expected an exact decimal number or null");
+		tp_error(tp, "Expected an exact decimal number or null");
 	tp->p += n;
 	return true;
-}
-
-/* fixed-width unsigned digits */
-static bool
-digits(const char **p, int n, int *out)
-{
-	int			v = 0;
-	int			i;
-
-	for (i = 0; i < n; i++)
-	{
-		char		c = (*p)[i];
-
-		if (c < '0' || c > '9')
-			return false;
-		v = v * 10 + (c - '0');
-	}
-	*p += n;
-	*out = v;
-	return true;
-}
-
-/* "YYYY-MM-DD", a year of 4 to 6 digits (timestamps reach 294276 AD) */
-static bool
-parse_ymd(const char **p, int *y, int *m, int *d)
-{
-	int			n = 0;
-
-	while (n < 7 && (*p)[n] >= '0' && (*p)[n] <= '9')
-		n++;
-	if (n < 4 || n > 6 || !digits(p, n, y) ||
-		*(*p)++ != '-' || !digits(p, 2, m) ||
-		*(*p)++ != '-' || !digits(p, 2, d))
-		return false;
-	return true;
-}
-
-static bool
-parse_bc(const char **p, int *y)
-{
-	if (strncmp(*p, " BC", 3) == 0)
-	{
-		*p += 3;
-		*y = -(*y - 1);
-	}
-	return true;
-}
-
-static int32
-parse_date_string(TextParser *tp)
-{
-	const char *p;
-	int			y,
-				m,
-				d;
-
-	skip_ws(tp);
-	if (*tp->p != '"')
-		syntax_error(tp, "Expected a quoted date");
-	p = tp->p + 1;
-	if (!parse_ymd(&p, &y, &m, &d) || y == 0)
-		syntax_error(tp, "Expected a date as \"YYYY-MM-DD\"");
-	parse_bc(&p, &y);
-	if (*p != '"' || m < 1 || m > 12 || d < 1 || d > day_tab[isleap(y)][m - 1] ||
-		!IS_VALID_JULIAN(y, m, d))
-		syntax_error(tp, "Expected a valid date as \"YYYY-MM-DD\"");
-	tp->p = p + 1;
-	return date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
-}
-
-static int64
-parse_timestamp_string(TextParser *tp)
-{
-	const char *p;
-	struct pg_tm tm;
-	fsec_t		fsec = 0;
-	Timestamp	ts;
-	int			y;
-
-	skip_ws(tp);
-	if (*tp->p != '"')
-		syntax_error(tp, "Expected a quoted timestamp");
-	p = tp->p + 1;
-	memset(&tm, 0, sizeof(tm));
-	if (!parse_ymd(&p, &y, &tm.tm_mon, &tm.tm_mday) || y == 0 || *p++ != ' ' ||
-		!digits(&p, 2, &tm.tm_hour) || *p++ != ':' ||
-		!digits(&p, 2, &tm.tm_min) || *p++ != ':' ||
-		!digits(&p, 2, &tm.tm_sec))
-		syntax_error(tp, "Expected a timestamp as \"YYYY-MM-DD HH:MM:SS[.ffffff]+00\"");
-	if (*p == '.')
-	{
-		int			n = 0;
-		int			f = 0;
-
-		p++;
-		while (p[n] >= '0' && p[n] <= '9' && n < 6)
-		{
-			f = f * 10 + (p[n] - '0');
-			n++;
-		}
-		if (n == 0 || (p[n] >= '0' && p[n] <= '9'))
-			syntax_error(tp, "Expected 1 to 6 fractional digits");
-		p += n;
-		while (n++ < 6)
-			f *= 10;
-		fsec = f;
-	}
-	if (strncmp(p, "+00", 3) != 0)
-		syntax_error(tp, "Expected a UTC timestamp ending in \"+00\"");
-	p += 3;
-	parse_bc(&p, &y);
-	tm.tm_year = y;
-	if (*p != '"' || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
-		tm.tm_mday > day_tab[isleap(y)][tm.tm_mon - 1] ||
-		tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 59 ||
-		tm2timestamp(&tm, fsec, NULL, &ts) != 0 || !IS_VALID_TIMESTAMP(ts))
-		syntax_error(tp, "Expected a valid timestamp");
-	tp->p = p + 1;
-	return ts;
 }
 
 PG_FUNCTION_INFO_V1(purchase_history_in);
@@ -960,43 +773,44 @@ purchase_history_in(PG_FUNCTION_ARGS)
 	PurchaseHistory *ph;
 
 	tp.input = tp.p = str;
+	tp.type_name = "purchase_history";
 	memset(&s, 0, sizeof(s));
 
-	expect_char(&tp, '{');
-	expect_key(&tp, "orders");
-	s.orders = parse_count(&tp);
-	expect_char(&tp, ',');
-	expect_key(&tp, "priced");
-	s.priced = parse_count(&tp);
-	expect_char(&tp, ',');
-	expect_key(&tp, "total");
+	tp_expect_char(&tp, '{');
+	tp_expect_key(&tp, "orders");
+	s.orders = tp_count(&tp, PG_INT64_MAX);
+	tp_expect_char(&tp, ',');
+	tp_expect_key(&tp, "priced");
+	s.priced = tp_count(&tp, PG_INT64_MAX);
+	tp_expect_char(&tp, ',');
+	tp_expect_key(&tp, "total");
 	has_total = parse_money(&tp, &s.total, &tscale);
-	expect_char(&tp, ',');
-	expect_key(&tp, "first_day_total");
+	tp_expect_char(&tp, ',');
+	tp_expect_key(&tp, "first_day_total");
 	has_fdt = parse_money(&tp, &fdt, &fscale);
-	expect_char(&tp, ',');
-	expect_key(&tp, "first");
-	s.first_ts = parse_timestamp_string(&tp);
-	expect_char(&tp, ',');
-	expect_key(&tp, "last");
-	s.last_ts = parse_timestamp_string(&tp);
-	expect_char(&tp, ',');
-	expect_key(&tp, "days");
-	expect_char(&tp, '[');
-	skip_ws(&tp);
+	tp_expect_char(&tp, ',');
+	tp_expect_key(&tp, "first");
+	s.first_ts = tp_timestamp(&tp);
+	tp_expect_char(&tp, ',');
+	tp_expect_key(&tp, "last");
+	s.last_ts = tp_timestamp(&tp);
+	tp_expect_char(&tp, ',');
+	tp_expect_key(&tp, "days");
+	tp_expect_char(&tp, '[');
+	tp_skip_ws(&tp);
 	if (*tp.p != ']')
 	{
 		for (;;)
 		{
 			if (ndays >= PH_MAX_DAYS)
-				syntax_error(&tp, "Too many purchase days");
+				tp_error(&tp, "Too many purchase days");
 			if (ndays == cap)
 			{
 				cap *= 2;
 				days = repalloc(days, sizeof(int32) * cap);
 			}
-			days[ndays++] = parse_date_string(&tp);
-			skip_ws(&tp);
+			days[ndays++] = tp_date(&tp);
+			tp_skip_ws(&tp);
 			if (*tp.p == ',')
 			{
 				tp.p++;
@@ -1005,11 +819,11 @@ purchase_history_in(PG_FUNCTION_ARGS)
 			break;
 		}
 	}
-	expect_char(&tp, ']');
-	expect_char(&tp, '}');
-	skip_ws(&tp);
+	tp_expect_char(&tp, ']');
+	tp_expect_char(&tp, '}');
+	tp_skip_ws(&tp);
 	if (*tp.p != '\0')
-		syntax_error(&tp, "Unexpected text after the value");
+		tp_error(&tp, "Unexpected text after the value");
 
 	if (has_total != has_fdt || has_total != (s.priced > 0))
 		ereport(ERROR,

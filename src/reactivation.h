@@ -119,6 +119,22 @@ extern int32 ra_check_as_of(DateADT as_of);
 extern int	ra_parse_period(text *period);
 extern void ra_sort_days(int32 *days, int32 *n);
 
+/* textio.c: the strict text parser of the stored types */
+typedef struct TextParser
+{
+	const char *input;			/* whole text, for messages */
+	const char *p;				/* cursor */
+	const char *type_name;		/* for messages */
+} TextParser;
+
+extern void tp_error(TextParser *tp, const char *detail) pg_attribute_noreturn();
+extern void tp_skip_ws(TextParser *tp);
+extern void tp_expect_char(TextParser *tp, char c);
+extern void tp_expect_key(TextParser *tp, const char *key);
+extern int64 tp_count(TextParser *tp, int64 max);
+extern int32 tp_date(TextParser *tp);
+extern int64 tp_timestamp(TextParser *tp);
+
 /* purchase_history.c */
 extern void ph_validate(const PurchaseHistory *ph, const char *what);
 extern int32 ph_days_until(const PurchaseHistory *ph, int32 as_of_day);
