@@ -346,8 +346,11 @@ es_from_history(MemoryContext ctx, const EngagementHistory *eh)
 static void
 corrupt(const char *what, const char *detail)
 {
+	/* as for purchase_history: text input reports a text error */
 	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			(errcode(strncmp(what, "text", 4) == 0 ?
+					 ERRCODE_INVALID_TEXT_REPRESENTATION :
+					 ERRCODE_INVALID_BINARY_REPRESENTATION),
 			 errmsg("invalid %s", what),
 			 errdetail("%s", detail)));
 }
@@ -676,7 +679,7 @@ engagement_history_in(PG_FUNCTION_ARGS)
 	eh->s = s;
 	if (ndays > 0)
 		memcpy(eh->days, days, sizeof(EhDay) * ndays);
-	eh_validate(eh, "engagement_history value");
+	eh_validate(eh, "text engagement_history value");
 	PG_RETURN_POINTER(eh);
 }
 

@@ -130,7 +130,7 @@ SELECT throws_ok($$SELECT engagement_history('sent', 'infinity'::timestamp)$$, '
 SELECT throws_ok($$SELECT '{"sent": 1}'::engagement_history$$, '22P02', NULL, 'corrupt text: syntax');
 SELECT throws_ok($$SELECT (eh || 'x')::engagement_history FROM one_pass LIMIT 1$$, '22P02', NULL, 'corrupt text: trailing garbage');
 SELECT throws_ok($$SELECT replace(eh, '"days": [[', '"days": [["2023-01-01", 1, 0, 0], [')::engagement_history
-	FROM one_pass WHERE eh LIKE '%"days": [["2023-01-0_"%' LIMIT 1$$, '22P03', NULL, 'corrupt text: day counts do not add up');
+	FROM one_pass WHERE eh LIKE '%"days": [["2023-01-0_"%' LIMIT 1$$, '22P02', NULL, 'corrupt text: day counts do not add up');
 SELECT throws_ok($$SELECT engagement_tier(eh::engagement_history, '2024-01-01', 10, 5) FROM one_pass LIMIT 1$$,
 	'22023', 'engaged_days must not be less than active_days', 'bad tier thresholds');
 
