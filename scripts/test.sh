@@ -51,4 +51,9 @@ if ! PGDATABASE=reactivation_tap pg_prove --ext .sql \
 	status=1
 fi
 
+echo "== pg_dump / pg_restore"
+if ! prove --exec bash test/dump_restore.sh; then
+	status=1
+fi
+
 exit $status
