@@ -30,13 +30,49 @@ typedef struct GapStats
 	int32		last;
 } GapStats;
 
-static int
-cmp_int32_asc(const void *a, const void *b)
+/*
+ * select_kth
+ *		The k-th smallest of a[0..n) (0-based), by Hoare's quickselect
+ *		(Hoare 1961, "Algorithm 65: FIND"), in place: afterwards a[k] holds
+ *		it, everything before is no larger and everything after no smaller.
+ *		Linear on average, where a full sort for a median is n log n.
+ */
+static int32
+select_kth(int32 *a, int32 n, int32 k)
 {
-	int32		x = *(const int32 *) a;
-	int32		y = *(const int32 *) b;
+	int32		lo = 0,
+				hi = n - 1;
 
-	return (x > y) - (x < y);
+	while (lo < hi)
+	{
+		int32		pivot = a[lo + (hi - lo) / 2];
+		int32		i = lo,
+					j = hi;
+
+		while (i <= j)
+		{
+			while (a[i] < pivot)
+				i++;
+			while (a[j] > pivot)
+				j--;
+			if (i <= j)
+			{
+				int32		t = a[i];
+
+				a[i] = a[j];
+				a[j] = t;
+				i++;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return a[k];
 }
 
 /*
@@ -86,11 +122,20 @@ gap_stats(const PurchaseHistory *ph, int32 k, bool want_median, GapStats *gs)
 
 		for (i = 1; i < k; i++)
 			g[i - 1] = ph->days[i] - ph->days[i - 1];
-		qsort(g, n, sizeof(int32), cmp_int32_asc);
 		if (n % 2 == 1)
-			gs->median = g[n / 2];
+			gs->median = select_kth(g, n, n / 2);
 		else
-			gs->median = ((double) g[n / 2 - 1] + g[n / 2]) / 2.0;
+		{
+			int32		upper = select_kth(g, n, n / 2);
+			int32		lower = g[0];
+			int32		j;
+
+			/* after selection g[0 .. n/2) holds the smaller half */
+			for (j = 1; j < n / 2; j++)
+				if (g[j] > lower)
+					lower = g[j];
+			gs->median = ((double) lower + upper) / 2.0;
+		}
 		if (g != buf)
 			pfree(g);
 	}

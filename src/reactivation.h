@@ -118,6 +118,7 @@ extern void ra_format_date(StringInfo buf, int32 day);
 extern int32 ra_check_as_of(DateADT as_of);
 extern int	ra_parse_period(text *period);
 extern void ra_sort_days(int32 *days, int32 *n);
+extern void ra_sort_int32(int32 *a, int32 n);
 
 /* textio.c: the strict text parser of the stored types */
 typedef struct TextParser

@@ -388,10 +388,30 @@ base10000_lead(uint128 m, int scale, int *weight, int *firstdigit)
 	int			e10;
 	int			shift;
 
-	while (t != 0)
+	if (t <= PG_UINT64_MAX)
 	{
-		ndig++;
-		t /= 10;
+		/* the usual case, in cheap 64-bit arithmetic */
+		uint64		v = (uint64) t;
+
+		ndig = 1;
+		while (v >= 10000)
+		{
+			v /= 10000;
+			ndig += 4;
+		}
+		while (v >= 10)
+		{
+			v /= 10;
+			ndig++;
+		}
+	}
+	else
+	{
+		while (t != 0)
+		{
+			ndig++;
+			t /= 10;
+		}
 	}
 	e10 = ndig - 1 - scale;		/* value in [10^e10, 10^(e10+1)) */
 	*weight = (e10 >= 0) ? e10 / 4 : -((-e10 + 3) / 4);
@@ -614,6 +634,17 @@ ra_parse_period(text *period)
 #define ST_DECLARE
 #define ST_DEFINE
 #include "lib/sort_template.h"
+
+/*
+ * ra_sort_int32
+ *		Sort a[0..n) ascending (the specialised sort, no duplicates dropped).
+ */
+void
+ra_sort_int32(int32 *a, int32 n)
+{
+	if (n > 1)
+		sort_days_asc(a, n);
+}
 
 /*
  * ra_sort_days
