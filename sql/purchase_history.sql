@@ -81,3 +81,19 @@ SELECT count(*) AS customers,
        count(*) FILTER (WHERE s.ph::purchase_history::text = s.ph) AS valid,
        min(purchase_days(s.ph::purchase_history)) AS min_days
 FROM many_sorted s JOIN many_hashed h USING (customer_id);
+
+-- as a window aggregate: each customer's history as of each order
+SELECT customer_id, d, purchase_days(ph), orders(ph), monetary_total(ph), last_gap_days(ph)
+FROM (SELECT customer_id, d,
+             purchase_history(d, a) OVER (PARTITION BY customer_id ORDER BY d, a) AS ph
+      FROM (VALUES (1, '2024-01-05'::date, 5.00), (1, '2024-01-01', 1.00), (1, '2024-01-05', 2.50),
+                   (1, '2024-01-09', 3.00), (2, '2024-02-01', 7.00)) v(customer_id, d, a)) s
+ORDER BY customer_id, d, orders(ph);
+-- a running window over unsorted input: the final function runs after every
+-- row and the state goes on taking rows; the last value equals the aggregate
+SELECT (SELECT ph::text FROM (SELECT purchase_history(d) OVER (ORDER BY i) AS ph, i
+                               FROM (SELECT i, '2020-01-01'::date + (i * 7919) % 400 AS d
+                                     FROM generate_series(1, 2000) i) g) w
+        ORDER BY i DESC LIMIT 1)
+     = (SELECT purchase_history('2020-01-01'::date + (i * 7919) % 400)::text FROM generate_series(1, 2000) i)
+       AS running_window_equals_aggregate;

@@ -82,61 +82,67 @@ CREATE FUNCTION purchase_history_final(internal) RETURNS purchase_history
 -- SSPACE: a customer's state is about 84 bytes plus 4 per purchase day; the
 -- planner would otherwise assume 8 kB for an internal state and shun hash
 -- aggregation for a million customers.
+--
+-- FINALFUNC_MODIFY = READ_ONLY: the final function sorts and de-duplicates
+-- the day list in place, but the state stays the same logical value and a
+-- valid state for more rows and more final calls (the sorted flag and the
+-- cached latest day are kept right), so it can run as a window aggregate
+-- (a customer's history as of each order).
 -------------------------------------------------------------------------------
 
 CREATE AGGREGATE purchase_history(ordered_at timestamptz, amount numeric) (
 	SFUNC = purchase_history_sfunc_ts_numeric, STYPE = internal, SSPACE = 128,
-	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = purchase_history_combine,
 	SERIALFUNC = purchase_history_serialize, DESERIALFUNC = purchase_history_deserialize,
 	PARALLEL = SAFE);
 CREATE AGGREGATE purchase_history(ordered_at timestamptz, amount double precision) (
 	SFUNC = purchase_history_sfunc_ts_float8, STYPE = internal, SSPACE = 128,
-	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = purchase_history_combine,
 	SERIALFUNC = purchase_history_serialize, DESERIALFUNC = purchase_history_deserialize,
 	PARALLEL = SAFE);
 CREATE AGGREGATE purchase_history(ordered_at timestamptz) (
 	SFUNC = purchase_history_sfunc_ts, STYPE = internal, SSPACE = 128,
-	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = purchase_history_combine,
 	SERIALFUNC = purchase_history_serialize, DESERIALFUNC = purchase_history_deserialize,
 	PARALLEL = SAFE);
 
 CREATE AGGREGATE purchase_history(ordered_at timestamp, amount numeric) (
 	SFUNC = purchase_history_sfunc_ts_numeric, STYPE = internal, SSPACE = 128,
-	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = purchase_history_combine,
 	SERIALFUNC = purchase_history_serialize, DESERIALFUNC = purchase_history_deserialize,
 	PARALLEL = SAFE);
 CREATE AGGREGATE purchase_history(ordered_at timestamp, amount double precision) (
 	SFUNC = purchase_history_sfunc_ts_float8, STYPE = internal, SSPACE = 128,
-	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = purchase_history_combine,
 	SERIALFUNC = purchase_history_serialize, DESERIALFUNC = purchase_history_deserialize,
 	PARALLEL = SAFE);
 CREATE AGGREGATE purchase_history(ordered_at timestamp) (
 	SFUNC = purchase_history_sfunc_ts, STYPE = internal, SSPACE = 128,
-	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = purchase_history_combine,
 	SERIALFUNC = purchase_history_serialize, DESERIALFUNC = purchase_history_deserialize,
 	PARALLEL = SAFE);
 
 CREATE AGGREGATE purchase_history(ordered_at date, amount numeric) (
 	SFUNC = purchase_history_sfunc_date_numeric, STYPE = internal, SSPACE = 128,
-	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = purchase_history_combine,
 	SERIALFUNC = purchase_history_serialize, DESERIALFUNC = purchase_history_deserialize,
 	PARALLEL = SAFE);
 CREATE AGGREGATE purchase_history(ordered_at date, amount double precision) (
 	SFUNC = purchase_history_sfunc_date_float8, STYPE = internal, SSPACE = 128,
-	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = purchase_history_combine,
 	SERIALFUNC = purchase_history_serialize, DESERIALFUNC = purchase_history_deserialize,
 	PARALLEL = SAFE);
 CREATE AGGREGATE purchase_history(ordered_at date) (
 	SFUNC = purchase_history_sfunc_date, STYPE = internal, SSPACE = 128,
-	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = purchase_history_combine,
 	SERIALFUNC = purchase_history_serialize, DESERIALFUNC = purchase_history_deserialize,
 	PARALLEL = SAFE);
@@ -162,7 +168,7 @@ COMMENT ON AGGREGATE purchase_history(date) IS
 
 CREATE AGGREGATE merge(purchase_history) (
 	SFUNC = purchase_history_merge_sfunc, STYPE = internal, SSPACE = 128,
-	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	FINALFUNC = purchase_history_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = purchase_history_combine,
 	SERIALFUNC = purchase_history_serialize, DESERIALFUNC = purchase_history_deserialize,
 	PARALLEL = SAFE);
