@@ -343,18 +343,6 @@ es_from_history(MemoryContext ctx, const EngagementHistory *eh)
  * Validation
  * ------------------------------------------------------------------------- */
 
-static void
-corrupt(const char *what, const char *detail)
-{
-	/* as for purchase_history: text input reports a text error */
-	ereport(ERROR,
-			(errcode(strncmp(what, "text", 4) == 0 ?
-					 ERRCODE_INVALID_TEXT_REPRESENTATION :
-					 ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid %s", what),
-			 errdetail("%s", detail)));
-}
-
 /*
  * eh_validate
  *		Check every invariant of an engagement history (see engagement.h);
@@ -375,32 +363,32 @@ eh_validate(const EngagementHistory *eh, const char *what)
 	int			t;
 
 	if (eh->version != EH_VERSION)
-		corrupt(what, "unsupported version");
+		ra_corrupt(what, "unsupported version");
 	if (eh->flags != 0 || eh->reserved != 0 || eh->reserved2 != 0)
-		corrupt(what, "unknown flags");
+		ra_corrupt(what, "unknown flags");
 	if (eh->ndays < 0 || eh->ndays > EH_MAX_DAYS)
-		corrupt(what, "day count out of range");
+		ra_corrupt(what, "day count out of range");
 	for (t = 0; t < EE_NTYPES; t++)
 	{
 		const EhTypeStat *x = &eh->s.t[t];
 
 		if (x->count < 0)
-			corrupt(what, "negative event count");
+			ra_corrupt(what, "negative event count");
 		if (x->count == 0)
 		{
 			if (x->first_ts != 0 || x->last_ts != 0)
-				corrupt(what, "times given for an event type without events");
+				ra_corrupt(what, "times given for an event type without events");
 			continue;
 		}
 		any = true;
 		if (!IS_VALID_TIMESTAMP(x->first_ts) || !IS_VALID_TIMESTAMP(x->last_ts) ||
 			x->first_ts > x->last_ts)
-			corrupt(what, "first and last event times are out of range or out of order");
+			ra_corrupt(what, "first and last event times are out of range or out of order");
 		if (x->count == 1 && x->first_ts != x->last_ts)
-			corrupt(what, "a single event has different first and last times");
+			ra_corrupt(what, "a single event has different first and last times");
 	}
 	if (!any)
-		corrupt(what, "an engagement history has at least one event");
+		ra_corrupt(what, "an engagement history has at least one event");
 	for (i = 0; i < eh->ndays; i++)
 	{
 		const EhDay *d = &eh->days[i];
@@ -411,11 +399,11 @@ eh_validate(const EngagementHistory *eh, const char *what)
 		v[1] = d->open;
 		v[2] = d->click;
 		if (d->day < min_day || d->day > max_day)
-			corrupt(what, "day out of range");
+			ra_corrupt(what, "day out of range");
 		if (i > 0 && d->day <= eh->days[i - 1].day)
-			corrupt(what, "days are not strictly ascending");
+			ra_corrupt(what, "days are not strictly ascending");
 		if (v[0] < 0 || v[1] < 0 || v[2] < 0 || (v[0] == 0 && v[1] == 0 && v[2] == 0))
-			corrupt(what, "day counts must be non-negative and not all zero");
+			ra_corrupt(what, "day counts must be non-negative and not all zero");
 		for (k = 0; k < 3; k++)
 		{
 			if (v[k] == 0)
@@ -431,11 +419,11 @@ eh_validate(const EngagementHistory *eh, const char *what)
 		const EhTypeStat *x = &eh->s.t[daytypes[t]];
 
 		if (sums[t] != x->count)
-			corrupt(what, "day counts do not add up to the event totals");
+			ra_corrupt(what, "day counts do not add up to the event totals");
 		if (x->count > 0 &&
 			(firsts[t] != ra_day_of_timestamp(x->first_ts) ||
 			 lasts[t] != ra_day_of_timestamp(x->last_ts)))
-			corrupt(what, "first and last event times do not match the days");
+			ra_corrupt(what, "first and last event times do not match the days");
 	}
 }
 
@@ -510,11 +498,11 @@ eh_recv_buf(StringInfo buf, const char *what)
 	int			t;
 
 	if (buf->len - buf->cursor < 2 + EE_NTYPES * 24 + 4)
-		corrupt(what, "value is too short");
+		ra_corrupt(what, "value is too short");
 	if (pq_getmsgbyte(buf) != EH_VERSION)
-		corrupt(what, "unsupported version");
+		ra_corrupt(what, "unsupported version");
 	if (pq_getmsgbyte(buf) != 0)
-		corrupt(what, "unknown flags");
+		ra_corrupt(what, "unknown flags");
 	for (t = 0; t < EE_NTYPES; t++)
 	{
 		s.t[t].count = pq_getmsgint64(buf);
@@ -524,7 +512,7 @@ eh_recv_buf(StringInfo buf, const char *what)
 	ndays = (int32) pq_getmsgint(buf, 4);
 	if (ndays < 0 || ndays > EH_MAX_DAYS ||
 		(int64) (buf->len - buf->cursor) != (int64) ndays * 16)
-		corrupt(what, "day count does not match the length of the value");
+		ra_corrupt(what, "day count does not match the length of the value");
 
 	eh = palloc0(EH_SIZE(ndays));
 	SET_VARSIZE(eh, EH_SIZE(ndays));
@@ -710,12 +698,6 @@ engagement_history_recv(PG_FUNCTION_ARGS)
 
 typedef enum
 {
-	TIME_TIMESTAMP,				/* timestamptz or timestamp: int64 */
-	TIME_DATE
-} TimeKind;
-
-typedef enum
-{
 	TYPE_TEXT,
 	TYPE_ENUM
 } EventKind;
@@ -728,16 +710,6 @@ typedef struct EnumCache
 	Oid			oids[EE_NTYPES + 8];
 	int			codes[EE_NTYPES + 8];
 } EnumCache;
-
-static MemoryContext
-agg_context(FunctionCallInfo fcinfo, const char *fname)
-{
-	MemoryContext aggctx;
-
-	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "%s called in non-aggregate context", fname);
-	return aggctx;
-}
 
 static void
 unknown_event(const char *s, int len)
@@ -807,9 +779,9 @@ ee_enum_code(FunctionCallInfo fcinfo, Oid value)
  *		context on the first counted row and mutated in place.
  */
 static inline Datum
-sfunc_common(FunctionCallInfo fcinfo, EventKind ek, TimeKind tk, bool has_skip)
+sfunc_common(FunctionCallInfo fcinfo, EventKind ek, RaTimeKind tk, bool has_skip)
 {
-	MemoryContext aggctx = agg_context(fcinfo, "engagement_history_sfunc");
+	MemoryContext aggctx = ra_agg_context(fcinfo, "engagement_history_sfunc");
 	EngagementState *st = PG_ARGISNULL(0) ? NULL : (EngagementState *) PG_GETARG_POINTER(0);
 	int64		ts;
 	int			type;
@@ -840,30 +812,7 @@ sfunc_common(FunctionCallInfo fcinfo, EventKind ek, TimeKind tk, bool has_skip)
 	else
 		type = ee_enum_code(fcinfo, PG_GETARG_OID(1));
 
-	if (tk == TIME_DATE)
-	{
-		DateADT		d = PG_GETARG_DATEADT(2);
-
-		if (DATE_NOT_FINITE(d))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("occurred_at must be finite"),
-					 errdetail("Got %s.", DATE_IS_NOBEGIN(d) ? "-infinity" : "infinity")));
-		if (!IS_VALID_DATE(d) || d >= TIMESTAMP_END_JULIAN - POSTGRES_EPOCH_JDATE)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("occurred_at is out of range for engagement_history")));
-		ts = (int64) d * USECS_PER_DAY;
-	}
-	else
-	{
-		ts = PG_GETARG_INT64(2);
-		if (TIMESTAMP_NOT_FINITE(ts))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("occurred_at must be finite"),
-					 errdetail("Got %s.", TIMESTAMP_IS_NOBEGIN(ts) ? "-infinity" : "infinity")));
-	}
+	ts = ra_event_time(fcinfo, 2, tk, "occurred_at", "engagement_history");
 
 	if (st == NULL)
 		st = es_create(aggctx, 1);
@@ -875,42 +824,42 @@ PG_FUNCTION_INFO_V1(engagement_history_sfunc_text_ts);
 Datum
 engagement_history_sfunc_text_ts(PG_FUNCTION_ARGS)
 {
-	return sfunc_common(fcinfo, TYPE_TEXT, TIME_TIMESTAMP, false);
+	return sfunc_common(fcinfo, TYPE_TEXT, RA_TIME_TIMESTAMP, false);
 }
 
 PG_FUNCTION_INFO_V1(engagement_history_sfunc_text_ts_skip);
 Datum
 engagement_history_sfunc_text_ts_skip(PG_FUNCTION_ARGS)
 {
-	return sfunc_common(fcinfo, TYPE_TEXT, TIME_TIMESTAMP, true);
+	return sfunc_common(fcinfo, TYPE_TEXT, RA_TIME_TIMESTAMP, true);
 }
 
 PG_FUNCTION_INFO_V1(engagement_history_sfunc_text_date);
 Datum
 engagement_history_sfunc_text_date(PG_FUNCTION_ARGS)
 {
-	return sfunc_common(fcinfo, TYPE_TEXT, TIME_DATE, false);
+	return sfunc_common(fcinfo, TYPE_TEXT, RA_TIME_DATE, false);
 }
 
 PG_FUNCTION_INFO_V1(engagement_history_sfunc_text_date_skip);
 Datum
 engagement_history_sfunc_text_date_skip(PG_FUNCTION_ARGS)
 {
-	return sfunc_common(fcinfo, TYPE_TEXT, TIME_DATE, true);
+	return sfunc_common(fcinfo, TYPE_TEXT, RA_TIME_DATE, true);
 }
 
 PG_FUNCTION_INFO_V1(engagement_history_sfunc_enum_ts);
 Datum
 engagement_history_sfunc_enum_ts(PG_FUNCTION_ARGS)
 {
-	return sfunc_common(fcinfo, TYPE_ENUM, TIME_TIMESTAMP, false);
+	return sfunc_common(fcinfo, TYPE_ENUM, RA_TIME_TIMESTAMP, false);
 }
 
 PG_FUNCTION_INFO_V1(engagement_history_sfunc_enum_date);
 Datum
 engagement_history_sfunc_enum_date(PG_FUNCTION_ARGS)
 {
-	return sfunc_common(fcinfo, TYPE_ENUM, TIME_DATE, false);
+	return sfunc_common(fcinfo, TYPE_ENUM, RA_TIME_DATE, false);
 }
 
 /*
@@ -921,7 +870,7 @@ PG_FUNCTION_INFO_V1(engagement_history_merge_sfunc);
 Datum
 engagement_history_merge_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggctx = agg_context(fcinfo, "engagement_history_merge_sfunc");
+	MemoryContext aggctx = ra_agg_context(fcinfo, "engagement_history_merge_sfunc");
 	EngagementState *st = PG_ARGISNULL(0) ? NULL : (EngagementState *) PG_GETARG_POINTER(0);
 	EngagementHistory *eh;
 
@@ -951,7 +900,7 @@ PG_FUNCTION_INFO_V1(engagement_history_combine);
 Datum
 engagement_history_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggctx = agg_context(fcinfo, "engagement_history_combine");
+	MemoryContext aggctx = ra_agg_context(fcinfo, "engagement_history_combine");
 	EngagementState *a = PG_ARGISNULL(0) ? NULL : (EngagementState *) PG_GETARG_POINTER(0);
 	EngagementState *b = PG_ARGISNULL(1) ? NULL : (EngagementState *) PG_GETARG_POINTER(1);
 

@@ -732,8 +732,7 @@ count_fit_sfunc(FunctionCallInfo fcinfo, int kind)
 				T,
 				pen = 0.0;
 
-	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "btyd fit transition function called in non-aggregate context");
+	aggctx = ra_agg_context(fcinfo, "btyd fit transition function");
 	st = PG_ARGISNULL(0) ? NULL : (BtydFitState *) PG_GETARG_POINTER(0);
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 	{
@@ -790,8 +789,7 @@ gamma_gamma_fit_sfunc(PG_FUNCTION_ARGS)
 				m,
 				pen = 0.0;
 
-	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "gamma_gamma_fit_sfunc called in non-aggregate context");
+	aggctx = ra_agg_context(fcinfo, "gamma_gamma_fit_sfunc");
 	st = PG_ARGISNULL(0) ? NULL : (BtydFitState *) PG_GETARG_POINTER(0);
 	if (PG_NARGS() > 3)
 	{
@@ -830,8 +828,7 @@ btyd_fit_combine(PG_FUNCTION_ARGS)
 	obsh_iterator it;
 	ObsEntry   *e;
 
-	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "btyd_fit_combine called in non-aggregate context");
+	aggctx = ra_agg_context(fcinfo, "btyd_fit_combine");
 	s1 = PG_ARGISNULL(0) ? NULL : (BtydFitState *) PG_GETARG_POINTER(0);
 	s2 = PG_ARGISNULL(1) ? NULL : (BtydFitState *) PG_GETARG_POINTER(1);
 	if (s2 == NULL)
@@ -918,8 +915,7 @@ btyd_fit_deserialize(PG_FUNCTION_ARGS)
 				i,
 				total = 0;
 
-	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "btyd_fit_deserialize called in non-aggregate context");
+	aggctx = ra_agg_context(fcinfo, "btyd_fit_deserialize");
 	buf.data = VARDATA_ANY(b);
 	buf.len = VARSIZE_ANY_EXHDR(b);
 	buf.maxlen = buf.len;

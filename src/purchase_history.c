@@ -501,17 +501,6 @@ ps_from_history(StateArena *arena, MemoryContext ctx, const PurchaseHistory *ph)
  * Validation of values from outside (text, binary, serialized state)
  * ------------------------------------------------------------------------- */
 
-static void
-corrupt(const char *what, const char *detail)
-{
-	ereport(ERROR,
-			(errcode(strncmp(what, "text", 4) == 0 ?
-					 ERRCODE_INVALID_TEXT_REPRESENTATION :
-					 ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid %s", what),
-			 errdetail("%s", detail)));
-}
-
 /*
  * ph_validate
  *		Check every invariant of a purchase history (see reactivation.h);
@@ -529,33 +518,33 @@ ph_validate(const PurchaseHistory *ph, const char *what)
 	int32		max_day = ra_day_of_timestamp(END_TIMESTAMP - 1);
 
 	if (ph->version != PH_VERSION)
-		corrupt(what, "Unsupported version.");
+		ra_corrupt(what, "Unsupported version.");
 	if (ph->ndays < 1 || ph->ndays > PH_MAX_DAYS)
-		corrupt(what, "Purchase day count out of range.");
+		ra_corrupt(what, "Purchase day count out of range.");
 	if (!IS_VALID_TIMESTAMP(s->first_ts) || !IS_VALID_TIMESTAMP(s->last_ts) ||
 		s->first_ts > s->last_ts)
-		corrupt(what, "First and last purchase times are out of range or out of order.");
+		ra_corrupt(what, "First and last purchase times are out of range or out of order.");
 	if (s->orders < ph->ndays || s->priced < 0 || s->priced > s->orders)
-		corrupt(what, "Order counts are inconsistent with the purchase days.");
+		ra_corrupt(what, "Order counts are inconsistent with the purchase days.");
 	if (s->scale < 0 || s->scale > RA_MAX_SCALE)
-		corrupt(what, "Monetary scale out of range.");
+		ra_corrupt(what, "Monetary scale out of range.");
 	if (s->aux != 0 || ph->reserved != 0 || ph->reserved2 != 0 || ph->flags != 0)
-		corrupt(what, "Reserved fields are not zero.");
+		ra_corrupt(what, "Reserved fields are not zero.");
 	if (s->total > RA_MAX_MANTISSA || s->total < -RA_MAX_MANTISSA ||
 		s->first_day_total > RA_MAX_MANTISSA || s->first_day_total < -RA_MAX_MANTISSA)
-		corrupt(what, "Monetary total out of range.");
+		ra_corrupt(what, "Monetary total out of range.");
 	if (s->priced == 0 && (s->total != 0 || s->first_day_total != 0 || s->scale != 0))
-		corrupt(what, "Monetary totals without priced orders.");
+		ra_corrupt(what, "Monetary totals without priced orders.");
 	for (i = 0; i < ph->ndays; i++)
 	{
 		if (ph->days[i] < min_day || ph->days[i] > max_day)
-			corrupt(what, "Purchase day out of range.");
+			ra_corrupt(what, "Purchase day out of range.");
 		if (i > 0 && ph->days[i] <= ph->days[i - 1])
-			corrupt(what, "Purchase days are not strictly ascending.");
+			ra_corrupt(what, "Purchase days are not strictly ascending.");
 	}
 	if (ph->days[0] != ra_day_of_timestamp(s->first_ts) ||
 		ph->days[ph->ndays - 1] != ra_day_of_timestamp(s->last_ts))
-		corrupt(what, "First and last purchase times do not match the purchase days.");
+		ra_corrupt(what, "First and last purchase times do not match the purchase days.");
 }
 
 /*
@@ -645,12 +634,12 @@ ph_recv_buf(StringInfo buf, const char *what)
 	int32		i;
 
 	if (buf->len - buf->cursor < 2 + 4 + 8 * 8 + 4)
-		corrupt(what, "Value is too short.");
+		ra_corrupt(what, "Value is too short.");
 	version = pq_getmsgbyte(buf);
 	if (version != PH_VERSION)
-		corrupt(what, "Unsupported version.");
+		ra_corrupt(what, "Unsupported version.");
 	if (pq_getmsgbyte(buf) != 0)
-		corrupt(what, "Unknown flags.");
+		ra_corrupt(what, "Unknown flags.");
 	memset(&s, 0, sizeof(s));
 	s.scale = (int32) pq_getmsgint(buf, 4);
 	s.orders = pq_getmsgint64(buf);
@@ -662,7 +651,7 @@ ph_recv_buf(StringInfo buf, const char *what)
 	ndays = (int32) pq_getmsgint(buf, 4);
 	if (ndays < 1 || ndays > PH_MAX_DAYS ||
 		(int64) (buf->len - buf->cursor) != (int64) ndays * 4)
-		corrupt(what, "Purchase day count does not match the length of the value.");
+		ra_corrupt(what, "Purchase day count does not match the length of the value.");
 
 	ph = palloc0(PH_SIZE(ndays));
 	SET_VARSIZE(ph, PH_SIZE(ndays));
@@ -882,26 +871,10 @@ purchase_history_recv(PG_FUNCTION_ARGS)
 
 typedef enum
 {
-	TIME_TIMESTAMP,				/* timestamptz or timestamp: int64 */
-	TIME_DATE
-} TimeKind;
-
-typedef enum
-{
 	AMOUNT_NONE,
 	AMOUNT_NUMERIC,
 	AMOUNT_FLOAT8
 } AmountKind;
-
-static MemoryContext
-agg_context(FunctionCallInfo fcinfo, const char *fname)
-{
-	MemoryContext aggctx;
-
-	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "%s called in non-aggregate context", fname);
-	return aggctx;
-}
 
 /*
  * sfunc_common
@@ -911,9 +884,9 @@ agg_context(FunctionCallInfo fcinfo, const char *fname)
  *		non-NULL time and mutated in place (it may move when it grows).
  */
 static inline Datum
-sfunc_common(FunctionCallInfo fcinfo, TimeKind tk, AmountKind ak)
+sfunc_common(FunctionCallInfo fcinfo, RaTimeKind tk, AmountKind ak)
 {
-	MemoryContext aggctx = agg_context(fcinfo, "purchase_history_sfunc");
+	MemoryContext aggctx = ra_agg_context(fcinfo, "purchase_history_sfunc");
 	PurchaseState *st = PG_ARGISNULL(0) ? NULL : (PurchaseState *) PG_GETARG_POINTER(0);
 	int64		ts;
 	bool		has_amount = false;
@@ -928,30 +901,7 @@ sfunc_common(FunctionCallInfo fcinfo, TimeKind tk, AmountKind ak)
 		PG_RETURN_POINTER(st);
 	}
 
-	if (tk == TIME_DATE)
-	{
-		DateADT		d = PG_GETARG_DATEADT(1);
-
-		if (DATE_NOT_FINITE(d))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("ordered_at must be finite"),
-					 errdetail("Got %s.", DATE_IS_NOBEGIN(d) ? "-infinity" : "infinity")));
-		if (!IS_VALID_DATE(d) || d >= TIMESTAMP_END_JULIAN - POSTGRES_EPOCH_JDATE)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("ordered_at is out of range for purchase_history")));
-		ts = (int64) d * USECS_PER_DAY;
-	}
-	else
-	{
-		ts = PG_GETARG_INT64(1);
-		if (TIMESTAMP_NOT_FINITE(ts))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("ordered_at must be finite"),
-					 errdetail("Got %s.", TIMESTAMP_IS_NOBEGIN(ts) ? "-infinity" : "infinity")));
-	}
+	ts = ra_event_time(fcinfo, 1, tk, "ordered_at", "purchase_history");
 
 	if (ak != AMOUNT_NONE && !PG_ARGISNULL(2))
 	{
@@ -973,42 +923,42 @@ PG_FUNCTION_INFO_V1(purchase_history_sfunc_ts_numeric);
 Datum
 purchase_history_sfunc_ts_numeric(PG_FUNCTION_ARGS)
 {
-	return sfunc_common(fcinfo, TIME_TIMESTAMP, AMOUNT_NUMERIC);
+	return sfunc_common(fcinfo, RA_TIME_TIMESTAMP, AMOUNT_NUMERIC);
 }
 
 PG_FUNCTION_INFO_V1(purchase_history_sfunc_ts_float8);
 Datum
 purchase_history_sfunc_ts_float8(PG_FUNCTION_ARGS)
 {
-	return sfunc_common(fcinfo, TIME_TIMESTAMP, AMOUNT_FLOAT8);
+	return sfunc_common(fcinfo, RA_TIME_TIMESTAMP, AMOUNT_FLOAT8);
 }
 
 PG_FUNCTION_INFO_V1(purchase_history_sfunc_ts);
 Datum
 purchase_history_sfunc_ts(PG_FUNCTION_ARGS)
 {
-	return sfunc_common(fcinfo, TIME_TIMESTAMP, AMOUNT_NONE);
+	return sfunc_common(fcinfo, RA_TIME_TIMESTAMP, AMOUNT_NONE);
 }
 
 PG_FUNCTION_INFO_V1(purchase_history_sfunc_date_numeric);
 Datum
 purchase_history_sfunc_date_numeric(PG_FUNCTION_ARGS)
 {
-	return sfunc_common(fcinfo, TIME_DATE, AMOUNT_NUMERIC);
+	return sfunc_common(fcinfo, RA_TIME_DATE, AMOUNT_NUMERIC);
 }
 
 PG_FUNCTION_INFO_V1(purchase_history_sfunc_date_float8);
 Datum
 purchase_history_sfunc_date_float8(PG_FUNCTION_ARGS)
 {
-	return sfunc_common(fcinfo, TIME_DATE, AMOUNT_FLOAT8);
+	return sfunc_common(fcinfo, RA_TIME_DATE, AMOUNT_FLOAT8);
 }
 
 PG_FUNCTION_INFO_V1(purchase_history_sfunc_date);
 Datum
 purchase_history_sfunc_date(PG_FUNCTION_ARGS)
 {
-	return sfunc_common(fcinfo, TIME_DATE, AMOUNT_NONE);
+	return sfunc_common(fcinfo, RA_TIME_DATE, AMOUNT_NONE);
 }
 
 /*
@@ -1020,7 +970,7 @@ PG_FUNCTION_INFO_V1(purchase_history_merge_sfunc);
 Datum
 purchase_history_merge_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggctx = agg_context(fcinfo, "purchase_history_merge_sfunc");
+	MemoryContext aggctx = ra_agg_context(fcinfo, "purchase_history_merge_sfunc");
 	PurchaseState *st = PG_ARGISNULL(0) ? NULL : (PurchaseState *) PG_GETARG_POINTER(0);
 	PurchaseHistory *ph;
 	StateArena *arena;
@@ -1052,7 +1002,7 @@ PG_FUNCTION_INFO_V1(purchase_history_combine);
 Datum
 purchase_history_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggctx = agg_context(fcinfo, "purchase_history_combine");
+	MemoryContext aggctx = ra_agg_context(fcinfo, "purchase_history_combine");
 	PurchaseState *a = PG_ARGISNULL(0) ? NULL : (PurchaseState *) PG_GETARG_POINTER(0);
 	PurchaseState *b = PG_ARGISNULL(1) ? NULL : (PurchaseState *) PG_GETARG_POINTER(1);
 	StateArena *arena;

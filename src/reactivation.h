@@ -103,6 +103,13 @@ typedef struct PurchaseState
 
 #define PS_HEADER_SIZE		offsetof(PurchaseState, days)
 
+/* kinds of time argument of the transition functions */
+typedef enum RaTimeKind
+{
+	RA_TIME_TIMESTAMP,			/* timestamptz or timestamp: int64 */
+	RA_TIME_DATE
+} RaTimeKind;
+
 /* util.c */
 extern int	ra_numeric_to_scaled(Datum num, int128 *mantissa, const char *argname);
 extern int	ra_float8_to_scaled(float8 val, int128 *mantissa, const char *argname);
@@ -119,6 +126,10 @@ extern int32 ra_check_as_of(DateADT as_of);
 extern int	ra_parse_period(text *period);
 extern void ra_sort_days(int32 *days, int32 *n);
 extern void ra_sort_int32(int32 *a, int32 n);
+extern MemoryContext ra_agg_context(FunctionCallInfo fcinfo, const char *fname);
+extern void ra_corrupt(const char *what, const char *detail) pg_attribute_noreturn();
+extern int64 ra_event_time(FunctionCallInfo fcinfo, int argno, RaTimeKind tk,
+						   const char *argname, const char *typname);
 
 /* textio.c: the strict text parser of the stored types */
 typedef struct TextParser

@@ -137,8 +137,7 @@ rfm_breaks_sfunc(PG_FUNCTION_ARGS)
 	int32		n = 5;
 	int32		mode = RFM_MODE_QUANTILE;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "rfm_breaks_sfunc called in non-aggregate context");
+	aggcxt = ra_agg_context(fcinfo, "rfm_breaks_sfunc");
 
 	if (PG_NARGS() > 2)
 	{
@@ -225,8 +224,7 @@ rfm_breaks_combine(PG_FUNCTION_ARGS)
 	BreaksState *b = PG_ARGISNULL(1) ? NULL : (BreaksState *) PG_GETARG_POINTER(1);
 	MemoryContext old;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "rfm_breaks_combine called in non-aggregate context");
+	aggcxt = ra_agg_context(fcinfo, "rfm_breaks_combine");
 	if (b == NULL)
 	{
 		if (a == NULL)
@@ -306,8 +304,7 @@ rfm_breaks_deserialize(PG_FUNCTION_ARGS)
 	int64		i;
 	int			len = VARSIZE_ANY_EXHDR(sstate);
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "rfm_breaks_deserialize called in non-aggregate context");
+	aggcxt = ra_agg_context(fcinfo, "rfm_breaks_deserialize");
 	if (len < 1 + 4 + 4 + 8)
 		corrupt_state("The state is too short.");
 

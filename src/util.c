@@ -666,3 +666,73 @@ ra_sort_days(int32 *days, int32 *n)
 	}
 	*n = j + 1;
 }
+
+/*
+ * ra_agg_context
+ *		The aggregate memory context of an aggregate support function; an
+ *		error (a can't-happen) when called outside an aggregate.
+ */
+MemoryContext
+ra_agg_context(FunctionCallInfo fcinfo, const char *fname)
+{
+	MemoryContext aggctx;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "%s called in non-aggregate context", fname);
+	return aggctx;
+}
+
+/*
+ * ra_corrupt
+ *		The error for a stored-type value that breaks an invariant; what
+ *		names the input ("text purchase_history value", "serialized ...").
+ *		Text input reports invalid_text_representation, anything else
+ *		(binary input, serialized states) invalid_binary_representation.
+ */
+void
+ra_corrupt(const char *what, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(strncmp(what, "text", 4) == 0 ?
+					 ERRCODE_INVALID_TEXT_REPRESENTATION :
+					 ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid %s", what),
+			 errdetail("%s", detail)));
+}
+
+/*
+ * ra_event_time
+ *		Argument argno of an aggregate transition function as microseconds
+ *		since 2000-01-01: a timestamptz or timestamp as it is, a date at its
+ *		midnight.  Infinite values and dates beyond the timestamp range are
+ *		errors naming argname; typname names the aggregate's type.
+ */
+int64
+ra_event_time(FunctionCallInfo fcinfo, int argno, RaTimeKind tk,
+			  const char *argname, const char *typname)
+{
+	int64		ts;
+
+	if (tk == RA_TIME_DATE)
+	{
+		DateADT		d = PG_GETARG_DATEADT(argno);
+
+		if (DATE_NOT_FINITE(d))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("%s must be finite", argname),
+					 errdetail("Got %s.", DATE_IS_NOBEGIN(d) ? "-infinity" : "infinity")));
+		if (!IS_VALID_DATE(d) || d >= TIMESTAMP_END_JULIAN - POSTGRES_EPOCH_JDATE)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("%s is out of range for %s", argname, typname)));
+		return (int64) d * USECS_PER_DAY;
+	}
+	ts = PG_GETARG_INT64(argno);
+	if (TIMESTAMP_NOT_FINITE(ts))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("%s must be finite", argname),
+				 errdetail("Got %s.", TIMESTAMP_IS_NOBEGIN(ts) ? "-infinity" : "infinity")));
+	return ts;
+}
