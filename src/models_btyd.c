@@ -572,15 +572,14 @@ btyd_model_penalizer(PG_FUNCTION_ARGS)
 }
 
 /*
- * btyd_loglik(model, x, t_x, T) / (gg, x, mean_spend): one customer's
- * log-likelihood under the model; used by the tests to check the fitted
- * optimum and the gradient.
+ * one_customer
+ *		The customer arguments after the model, (x, t_x, T) or for a
+ *		gamma_gamma model (x, mean_spend), checked, as one observation of
+ *		weight 1.
  */
-PG_FUNCTION_INFO_V1(btyd_model_loglik_at);
-Datum
-btyd_model_loglik_at(PG_FUNCTION_ARGS)
+static BtydObs
+one_customer(FunctionCallInfo fcinfo, const BtydModel *m)
 {
-	BtydModel  *m = get_model(fcinfo, 0);
 	BtydObs		o;
 
 	o.x = PG_GETARG_FLOAT8(1);
@@ -610,6 +609,22 @@ btyd_model_loglik_at(PG_FUNCTION_ARGS)
 		o.T = PG_GETARG_FLOAT8(3);
 		check_triple(o.x, o.tx, o.T);
 	}
+	return o;
+}
+
+/*
+ * btyd_loglik(model, x, t_x, T) / (gg, x, mean_spend): one customer's
+ * log-likelihood under the model; used by the tests to check the fitted
+ * optimum and the gradient.
+ */
+PG_FUNCTION_INFO_V1(btyd_model_loglik_at);
+Datum
+btyd_model_loglik_at(PG_FUNCTION_ARGS)
+{
+	BtydModel  *m = get_model(fcinfo, 0);
+	BtydObs		o;
+
+	o = one_customer(fcinfo, m);
 	PG_RETURN_FLOAT8(btyd_loglik(m->kind, m->params, &o, 1));
 }
 
@@ -630,35 +645,9 @@ btyd_model_gradient(PG_FUNCTION_ARGS)
 	int			np = btyd_nparams(m->kind),
 				i;
 
-	o.x = PG_GETARG_FLOAT8(1);
-	o.w = 1.0;
-	if (m->kind == BTYD_GAMMA_GAMMA)
-	{
-		if (PG_NARGS() != 3)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("a gamma_gamma model takes (x, mean_spend)")));
-		check_x(o.x);
-		if (o.x == 0.0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("x must be positive for a gamma_gamma likelihood")));
-		o.tx = PG_GETARG_FLOAT8(2);
-		check_mean_spend(o.tx);
-		o.T = 0.0;
-	}
-	else
-	{
-		if (PG_NARGS() != 4)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("a %s model takes (x, t_x, T)", btyd_kind_name(m->kind))));
-		o.tx = PG_GETARG_FLOAT8(2);
-		o.T = PG_GETARG_FLOAT8(3);
-		check_triple(o.x, o.tx, o.T);
-		if (o.x == 0.0)
-			o.tx = 0.0;
-	}
+	o = one_customer(fcinfo, m);
+	if (m->kind != BTYD_GAMMA_GAMMA && o.x == 0.0)
+		o.tx = 0.0;
 	(void) btyd_loglik_grad(m->kind, m->params, &o, 1, g);
 	for (i = 0; i < np; i++)
 		d[i] = Float8GetDatum(g[i]);
