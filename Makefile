@@ -40,6 +40,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies: rebuild every object when a header
+# changes (some helpers are inline in them).
+$(OBJS): $(wildcard src/*.h)
+
 # pgTAP tests (test/*.sql), run with pg_prove against a running server.
 PG_PROVE ?= pg_prove
 prove:

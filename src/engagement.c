@@ -119,14 +119,14 @@ day_add(EhDay *d, const EhDay *e)
 						PG_INT32_MAX)));
 }
 
-static int
-cmp_ehday(const void *a, const void *b)
-{
-	int32		x = ((const EhDay *) a)->day;
-	int32		y = ((const EhDay *) b)->day;
-
-	return (x > y) - (x < y);
-}
+/* the specialised sort of day entries by day */
+#define ST_SORT sort_ehday
+#define ST_ELEMENT_TYPE EhDay
+#define ST_COMPARE(a, b) (((a)->day > (b)->day) - ((a)->day < (b)->day))
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 /*
  * sort_days
@@ -140,7 +140,7 @@ sort_days(EhDay *days, int32 *n)
 
 	if (*n < 2)
 		return;
-	qsort(days, *n, sizeof(EhDay), cmp_ehday);
+	sort_ehday(days, *n);
 	for (i = 1, j = 0; i < *n; i++)
 	{
 		if (days[i].day == days[j].day)
@@ -339,6 +339,9 @@ es_from_history(MemoryContext ctx, const EngagementHistory *eh)
 	return st;
 }
 
+static void eh_validate_parts(const EhSummary *s, const EhDay *days, int32 ndays,
+							  const char *what);
+
 /* ---------------------------------------------------------------------------
  * Validation
  * ------------------------------------------------------------------------- */
@@ -352,6 +355,23 @@ es_from_history(MemoryContext ctx, const EngagementHistory *eh)
 void
 eh_validate(const EngagementHistory *eh, const char *what)
 {
+	if (eh->version != EH_VERSION)
+		ra_corrupt(what, "unsupported version");
+	if (eh->flags != 0 || eh->reserved != 0 || eh->reserved2 != 0)
+		ra_corrupt(what, "unknown flags");
+	if (eh->ndays < 0 || eh->ndays > EH_MAX_DAYS)
+		ra_corrupt(what, "day count out of range");
+	eh_validate_parts(&eh->s, eh->days, eh->ndays, what);
+}
+
+/*
+ * eh_validate_parts
+ *		The invariants of a summary and its ndays days (ndays already checked
+ *		to be in range).
+ */
+static void
+eh_validate_parts(const EhSummary *s, const EhDay *days, int32 ndays, const char *what)
+{
 	int32		min_day = ra_day_of_timestamp(MIN_TIMESTAMP);
 	int32		max_day = ra_day_of_timestamp(END_TIMESTAMP - 1);
 	int64		sums[3] = {0, 0, 0};
@@ -362,15 +382,9 @@ eh_validate(const EngagementHistory *eh, const char *what)
 	int32		i;
 	int			t;
 
-	if (eh->version != EH_VERSION)
-		ra_corrupt(what, "unsupported version");
-	if (eh->flags != 0 || eh->reserved != 0 || eh->reserved2 != 0)
-		ra_corrupt(what, "unknown flags");
-	if (eh->ndays < 0 || eh->ndays > EH_MAX_DAYS)
-		ra_corrupt(what, "day count out of range");
 	for (t = 0; t < EE_NTYPES; t++)
 	{
-		const EhTypeStat *x = &eh->s.t[t];
+		const EhTypeStat *x = &s->t[t];
 
 		if (x->count < 0)
 			ra_corrupt(what, "negative event count");
@@ -389,9 +403,9 @@ eh_validate(const EngagementHistory *eh, const char *what)
 	}
 	if (!any)
 		ra_corrupt(what, "an engagement history has at least one event");
-	for (i = 0; i < eh->ndays; i++)
+	for (i = 0; i < ndays; i++)
 	{
-		const EhDay *d = &eh->days[i];
+		const EhDay *d = &days[i];
 		int32		v[3];
 		int			k;
 
@@ -400,7 +414,7 @@ eh_validate(const EngagementHistory *eh, const char *what)
 		v[2] = d->click;
 		if (d->day < min_day || d->day > max_day)
 			ra_corrupt(what, "day out of range");
-		if (i > 0 && d->day <= eh->days[i - 1].day)
+		if (i > 0 && d->day <= days[i - 1].day)
 			ra_corrupt(what, "days are not strictly ascending");
 		if (v[0] < 0 || v[1] < 0 || v[2] < 0 || (v[0] == 0 && v[1] == 0 && v[2] == 0))
 			ra_corrupt(what, "day counts must be non-negative and not all zero");
@@ -416,7 +430,7 @@ eh_validate(const EngagementHistory *eh, const char *what)
 	}
 	for (t = 0; t < 3; t++)
 	{
-		const EhTypeStat *x = &eh->s.t[daytypes[t]];
+		const EhTypeStat *x = &s->t[daytypes[t]];
 
 		if (sums[t] != x->count)
 			ra_corrupt(what, "day counts do not add up to the event totals");
@@ -702,13 +716,19 @@ typedef enum
 	TYPE_ENUM
 } EventKind;
 
-/* per-call cache of enum value OID -> event code, in fn_extra */
+/*
+ * Per-call cache of enum value OID -> event code, in fn_extra.  The labels
+ * of one enum type get OIDs close together (CREATE TYPE allocates them in
+ * one go), so codes are kept in a small table indexed by the OID's offset
+ * from a base near the first value seen: one subtraction and one load a
+ * row, no search.  Values outside the window are looked up every time.
+ */
+#define ENUM_WINDOW		64
+
 typedef struct EnumCache
 {
-	int			n;
-	int			last;			/* index of the last hit */
-	Oid			oids[EE_NTYPES + 8];
-	int			codes[EE_NTYPES + 8];
+	Oid			base;			/* OID of direct[0] */
+	int8		direct[ENUM_WINDOW];	/* code, or -1 when not looked up yet */
 } EnumCache;
 
 static void
@@ -734,23 +754,16 @@ ee_enum_code(FunctionCallInfo fcinfo, Oid value)
 	HeapTuple	tup;
 	const char *label;
 	int			code;
-	int			i;
 
 	if (c == NULL)
 	{
-		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(EnumCache));
+		c = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(EnumCache));
+		c->base = value > ENUM_WINDOW / 2 ? value - ENUM_WINDOW / 2 : 0;
+		memset(c->direct, -1, sizeof(c->direct));
 		fcinfo->flinfo->fn_extra = c;
 	}
-	if (c->n > 0 && c->oids[c->last] == value)
-		return c->codes[c->last];
-	for (i = 0; i < c->n; i++)
-	{
-		if (c->oids[i] == value)
-		{
-			c->last = i;
-			return c->codes[i];
-		}
-	}
+	else if (value - c->base < ENUM_WINDOW && c->direct[value - c->base] >= 0)
+		return c->direct[value - c->base];
 	tup = SearchSysCache1(ENUMOID, ObjectIdGetDatum(value));
 	if (!HeapTupleIsValid(tup))
 		ereport(ERROR,
@@ -761,13 +774,25 @@ ee_enum_code(FunctionCallInfo fcinfo, Oid value)
 	code = ee_parse_name(label, strlen(label));
 	if (code == EE_UNKNOWN)
 		unknown_event(label, strlen(label));
-	if (c->n < (int) lengthof(c->oids))
-	{
-		c->oids[c->n] = value;
-		c->codes[c->n] = code;
-		c->n++;
-	}
+	if (value - c->base < ENUM_WINDOW)
+		c->direct[value - c->base] = (int8) code;
 	return code;
+}
+
+/*
+ * enum_code_cached
+ *		ee_enum_code with the cache hit inline: the per-row path of the
+ *		email_event aggregates.
+ */
+static inline int
+enum_code_cached(FunctionCallInfo fcinfo, Oid value)
+{
+	const EnumCache *c = (const EnumCache *) fcinfo->flinfo->fn_extra;
+
+	if (likely(c != NULL) && value - c->base < ENUM_WINDOW &&
+		c->direct[value - c->base] >= 0)
+		return c->direct[value - c->base];
+	return ee_enum_code(fcinfo, value);
 }
 
 /*
@@ -781,7 +806,6 @@ ee_enum_code(FunctionCallInfo fcinfo, Oid value)
 static inline Datum
 sfunc_common(FunctionCallInfo fcinfo, EventKind ek, RaTimeKind tk, bool has_skip)
 {
-	MemoryContext aggctx = ra_agg_context(fcinfo, "engagement_history_sfunc");
 	EngagementState *st = PG_ARGISNULL(0) ? NULL : (EngagementState *) PG_GETARG_POINTER(0);
 	int64		ts;
 	int			type;
@@ -810,12 +834,20 @@ sfunc_common(FunctionCallInfo fcinfo, EventKind ek, RaTimeKind tk, bool has_skip
 		}
 	}
 	else
-		type = ee_enum_code(fcinfo, PG_GETARG_OID(1));
+		type = enum_code_cached(fcinfo, PG_GETARG_OID(1));
 
-	ts = ra_event_time(fcinfo, 2, tk, "occurred_at", "engagement_history");
+	/* the per-row path: finite timestamps need no call */
+	ts = PG_GETARG_INT64(2);
+	if (tk != RA_TIME_TIMESTAMP || unlikely(TIMESTAMP_NOT_FINITE(ts)))
+		ts = ra_event_time(fcinfo, 2, tk, "occurred_at", "engagement_history");
 
+	/*
+	 * The aggregate context is looked up once, with the first event: a
+	 * non-NULL state can only have come from the aggregate machinery (the
+	 * function takes an internal argument, so SQL cannot call it).
+	 */
 	if (st == NULL)
-		st = es_create(aggctx, 1);
+		st = es_create(ra_agg_context(fcinfo, "engagement_history_sfunc"), 1);
 	st = es_add_event(st, type, ts);
 	PG_RETURN_POINTER(st);
 }
@@ -924,43 +956,57 @@ engagement_history_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
+/*
+ * Aggregate serialization.  A serialized state only travels between the
+ * processes of one parallel query on one server, so it is the in-memory
+ * image of the stored value (an EngagementHistory, whose varlena header is
+ * the bytea's): no byte swapping, one copy of the days each way.  It is
+ * still checked against every invariant before it is used.
+ */
 PG_FUNCTION_INFO_V1(engagement_history_serialize);
 Datum
 engagement_history_serialize(PG_FUNCTION_ARGS)
 {
-	EngagementState *st = (EngagementState *) PG_GETARG_POINTER(0);
-	StringInfoData buf;
-
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "engagement_history_serialize called in non-aggregate context");
-	if (!st->sorted)
-	{
-		sort_days(st->days, &st->ndays);
-		st->sorted = true;
-	}
-	pq_begintypsend(&buf);
-	eh_send_parts(&buf, &st->s, st->days, st->ndays);
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+	PG_RETURN_BYTEA_P((bytea *) es_to_history((EngagementState *) PG_GETARG_POINTER(0)));
 }
 
 PG_FUNCTION_INFO_V1(engagement_history_deserialize);
 Datum
 engagement_history_deserialize(PG_FUNCTION_ARGS)
 {
+	const char *what = "serialized engagement_history state";
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	StringInfoData buf;
-	EngagementHistory *eh;
+	const char *data = VARDATA_ANY(b);
+	Size		len = VARSIZE_ANY_EXHDR(b);
+	EngagementHistory hdr;
 	EngagementState *st;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "engagement_history_deserialize called in non-aggregate context");
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
-	eh = eh_recv_buf(&buf, "serialized engagement_history state");
-	st = es_from_history(CurrentMemoryContext, eh);
-	pfree(eh);
+
+	/*
+	 * The bytes may sit at any alignment (a short varlena header, a tuple
+	 * queue): copy the header out before reading it, and the days straight
+	 * into the new state.
+	 */
+	if (len < EH_HEADER_SIZE - VARHDRSZ)
+		ra_corrupt(what, "value is too short");
+	memcpy((char *) &hdr + VARHDRSZ, data, EH_HEADER_SIZE - VARHDRSZ);
+	if (hdr.version != EH_VERSION)
+		ra_corrupt(what, "unsupported version");
+	if (hdr.flags != 0 || hdr.reserved != 0 || hdr.reserved2 != 0)
+		ra_corrupt(what, "unknown flags");
+	if (hdr.ndays < 0 || hdr.ndays > EH_MAX_DAYS ||
+		len != EH_SIZE(hdr.ndays) - VARHDRSZ)
+		ra_corrupt(what, "day count does not match the length of the value");
+	st = es_create(CurrentMemoryContext, hdr.ndays);
+	st->s = hdr.s;
+	memcpy(st->days, data + EH_HEADER_SIZE - VARHDRSZ, sizeof(EhDay) * (Size) hdr.ndays);
+	eh_validate_parts(&st->s, st->days, hdr.ndays, what);
+	st->ndays = hdr.ndays;
+	st->sorted = true;
 	PG_RETURN_POINTER(st);
 }
 

@@ -119,7 +119,6 @@ extern Datum ra_scaled_div_count(int128 mantissa, int scale, int64 count);
 extern bool ra_rescale_any(int128 *mantissa, int k);
 extern char *ra_scaled_to_cstring(int128 mantissa, int scale);
 extern bool ra_parse_scaled(const char *str, int len, int128 *mantissa, int *scale);
-extern int32 ra_day_of_timestamp(int64 ts);
 extern void ra_format_timestamp(StringInfo buf, int64 ts);
 extern void ra_format_date(StringInfo buf, int32 day);
 extern int32 ra_check_as_of(DateADT as_of);
@@ -154,5 +153,22 @@ extern int32 ph_days_until(const PurchaseHistory *ph, int32 as_of_day);
 /* period units of the btyd_* measures */
 #define RA_PERIOD_DAY	1
 #define RA_PERIOD_WEEK	7
+
+
+/*
+ * ra_day_of_timestamp
+ *		Calendar day (days since 2000-01-01) of a timestamp taken as UTC.
+ *		Floor division, so times before 2000 land on the right day.  Inline:
+ *		every aggregate calls it once a row.
+ */
+static inline int32
+ra_day_of_timestamp(int64 ts)
+{
+	int64		d = ts / USECS_PER_DAY;
+
+	if (ts % USECS_PER_DAY < 0)
+		d--;
+	return (int32) d;
+}
 
 #endif							/* REACTIVATION_H */

@@ -518,21 +518,6 @@ ra_parse_scaled(const char *str, int len, int128 *mantissa, int *scale)
 }
 
 /*
- * ra_day_of_timestamp
- *		Calendar day (days since 2000-01-01) of a timestamp taken as UTC.
- *		Floor division, so times before 2000 land on the right day.
- */
-int32
-ra_day_of_timestamp(int64 ts)
-{
-	int64		d = ts / USECS_PER_DAY;
-
-	if (ts % USECS_PER_DAY < 0)
-		d--;
-	return (int32) d;
-}
-
-/*
  * ra_format_timestamp
  *		Append ts as "YYYY-MM-DD HH:MM:SS[.ffffff]+00[ BC]", UTC, independent
  *		of the session's DateStyle and TimeZone.
