@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Benchmark engagement_history + engagement_summary against the plain-SQL
 # equivalent (window function + FILTER aggregates computing the same
-# measures), side by side, serial and with the planner's default parallelism.
+# measures), side by side, serial and with the planner's default parallelism,
+# at two work_mem settings.  Also times PostgreSQL's own grouping of the
+# same columns by subscriber with count(), hashed and sorted: the floor
+# under any aggregate of them grouped by subscriber.
 #
 #   PG_CONFIG=... RA_PGPORT=... bench/engagement_bench.sh
-#   EVENTS=20000000 SUBSCRIBERS=1000000 RUNS=3 bench/engagement_bench.sh
+#   EVENTS=20000000 SUBSCRIBERS=1000000 RUNS=3 WORK_MEMS="4MB 1GB" bench/engagement_bench.sh
 #
 # Uses the cluster in PGHOST/PGPORT when set, otherwise starts a throwaway
 # one with scripts/pgcluster.sh (the extension must be installed).  Prints
@@ -16,7 +19,8 @@ EVENTS=${EVENTS:-20000000}
 SUBSCRIBERS=${SUBSCRIBERS:-1000000}
 RUNS=${RUNS:-3}
 AS_OF=${AS_OF:-2025-01-01}
-WORK_MEM=${WORK_MEM:-1GB}
+WORK_MEMS=${WORK_MEMS:-4MB 1GB}
+WORK_MEM=1GB	# for the plan and agreement checks
 
 if [ -z "${PGHOST:-}" ]; then
 	eval "$(scripts/pgcluster.sh start)"
@@ -89,9 +93,10 @@ WHERE s IS DISTINCT FROM NULL"
 
 # Check once that both compute what they are timed for, and that they agree.
 for mode in serial default; do
-	if [ $mode = serial ]; then SET="SET max_parallel_workers_per_gather = 0;"; else SET=""; fi
-	"${PSQL[@]}" -c "SET work_mem = '$WORK_MEM'; $SET EXPLAIN (VERBOSE, COSTS OFF) $Q_EXT" > bench/out/engagement_plan_ext_$mode.txt
-	"${PSQL[@]}" -c "SET work_mem = '$WORK_MEM'; $SET EXPLAIN (VERBOSE, COSTS OFF) $Q_SQL" > bench/out/engagement_plan_sql_$mode.txt
+	opts="-c work_mem=$WORK_MEM"
+	[ $mode = serial ] && opts="$opts -c max_parallel_workers_per_gather=0"
+	PGOPTIONS=$opts "${PSQL[@]}" -c "EXPLAIN (VERBOSE, COSTS OFF) $Q_EXT" > bench/out/engagement_plan_ext_$mode.txt
+	PGOPTIONS=$opts "${PSQL[@]}" -c "EXPLAIN (VERBOSE, COSTS OFF) $Q_SQL" > bench/out/engagement_plan_sql_$mode.txt
 done
 grep -q "engagement_summary(engagement_history" bench/out/engagement_plan_ext_serial.txt
 grep -q "count(DISTINCT" bench/out/engagement_plan_sql_serial.txt
@@ -102,40 +107,48 @@ FROM (SELECT subscriber, (engagement_summary(engagement_history(event_type, occu
 FULL JOIN (SELECT *, DATE '$AS_OF' AS as_of FROM ($(sql_measures "WHERE subscriber <= 20000")) q) p
 USING (subscriber)"
 
-run() {	# mode, query -> seconds (server-side execution time)
-	local SET=""
-	[ "$1" = serial ] && SET="SET max_parallel_workers_per_gather = 0;"
-	"${PSQL[@]}" -At -c "SET work_mem = '$WORK_MEM'; $SET EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) $2" |
+# The floor: PostgreSQL's grouping of the same columns by subscriber with
+# the cheapest aggregate there is, count(column), which only tests for NULL.
+# The rows carry the same columns through the sort or the hash table as
+# engagement_history's do, so any aggregate of (event_type, occurred_at)
+# grouped by subscriber costs at least this much in the same plan.
+Q_FLOOR="SELECT count(*) FROM (
+	SELECT subscriber, count(event_type) AS n, count(occurred_at) AS m
+	FROM bench_email_events GROUP BY subscriber) s
+WHERE s IS DISTINCT FROM NULL"
+
+run() {	# settings (GUC list for PGOPTIONS), query -> seconds (server-side execution time)
+	PGOPTIONS="$1" "${PSQL[@]}" -At -c "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) $2" |
 		python3 -c 'import json,sys; print(round(json.load(sys.stdin)[0]["Execution Time"] / 1000, 2))'
 }
 
-# ext: the planner's choice (a hash aggregate); ext_sorted: the same query
-# with enable_hashagg = off (sort, then a streaming aggregate whose state
-# stays in cache); sql: the plain-SQL equivalent (its plan sorts anyway, so
-# enable_hashagg does not change it).  Every run of every query interleaved.
+# ext: the planner's choice; ext_sorted: the same query with enable_hashagg
+# = off (sort, then a streaming aggregate whose state stays in cache); sql:
+# the plain-SQL equivalent (its plan sorts anyway, so enable_hashagg does not
+# change it); floor_hash / floor_sorted: PostgreSQL's grouping alone.  Every
+# run of every query interleaved.
 results=bench/out/engagement_times.tsv
 : > "$results"
 for i in $(seq 1 "$RUNS"); do
-	for order in random clustered; do
-		tbl=bench_email_events
-		[ $order = clustered ] && tbl=bench_email_events_clustered
-		for mode in serial default; do
-			for q in ext ext_sorted sql; do
-				case $q in
-					ext) query=$Q_EXT ;;
-					ext_sorted) query="SET enable_hashagg = off; EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) $Q_EXT" ;;
-					sql) query=$Q_SQL ;;
-				esac
-				query=${query//bench_email_events/$tbl}
-				if [ $q = ext_sorted ]; then
-					SET=""
-					[ $mode = serial ] && SET="SET max_parallel_workers_per_gather = 0;"
-					t=$("${PSQL[@]}" -At -c "SET work_mem = '$WORK_MEM'; $SET $query" |
-						python3 -c 'import json,sys; print(round(json.load(sys.stdin)[0]["Execution Time"] / 1000, 2))')
-				else
-					t=$(run $mode "$query")
-				fi
-				printf '%s\t%s\t%s\t%s\t%s\n' "$i" "$order" "$mode" "$q" "$t" | tee -a "$results"
+	for wm in $WORK_MEMS; do
+		for order in random clustered; do
+			tbl=bench_email_events
+			[ $order = clustered ] && tbl=bench_email_events_clustered
+			for mode in serial default; do
+				base="-c work_mem=$wm"
+				[ $mode = serial ] && base="$base -c max_parallel_workers_per_gather=0"
+				for q in ext ext_sorted sql floor_hash floor_sorted; do
+					opts=$base
+					case $q in
+						ext) query=$Q_EXT ;;
+						ext_sorted) query=$Q_EXT; opts="$opts -c enable_hashagg=off" ;;
+						sql) query=$Q_SQL ;;
+						floor_hash) query=$Q_FLOOR; opts="$opts -c enable_sort=off" ;;
+						floor_sorted) query=$Q_FLOOR; opts="$opts -c enable_hashagg=off" ;;
+					esac
+					t=$(run "$opts" "${query//bench_email_events/$tbl}")
+					printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "$wm" "$order" "$mode" "$q" "$t" | tee -a "$results"
+				done
 			done
 		done
 	done
@@ -145,15 +158,20 @@ python3 - "$results" <<'PY'
 import statistics, sys
 rows = [l.split('\t') for l in open(sys.argv[1]).read().split('\n') if l]
 t = {}
-for _, order, mode, q, s in rows:
-    t.setdefault((order, mode, q), []).append(float(s))
-print("\norder      mode     ext (s)  ext_sorted (s)  plain SQL (s)  SQL/ext  SQL/ext_sorted  runs")
-for order in ("random", "clustered"):
-    for mode in ("serial", "default"):
-        e = statistics.median(t[(order, mode, "ext")])
-        es = statistics.median(t[(order, mode, "ext_sorted")])
-        s = statistics.median(t[(order, mode, "sql")])
-        print(f"{order:10} {mode:8} {e:7.2f}  {es:14.2f}  {s:13.2f}  {s / e:6.1f}x  {s / es:13.1f}x  {len(t[(order, mode, 'sql')])}")
+for _, wm, order, mode, q, s in rows:
+    t.setdefault((wm, order, mode, q), []).append(float(s))
+med = {k: statistics.median(v) for k, v in t.items()}
+print("\nmedians in seconds; ratios are plain SQL time / the other's time")
+print("work_mem  order      mode      ext  ext_sorted  plain SQL  floor_hash  floor_sorted"
+      "  SQL/ext  SQL/ext_sorted  SQL/best floor  runs")
+for wm in dict.fromkeys(r[1] for r in rows):
+    for order in ("random", "clustered"):
+        for mode in ("serial", "default"):
+            g = lambda q: med[(wm, order, mode, q)]
+            s, e, es = g("sql"), g("ext"), g("ext_sorted")
+            fh, fs = g("floor_hash"), g("floor_sorted")
+            print(f"{wm:8}  {order:9}  {mode:7}  {e:5.2f}  {es:10.2f}  {s:9.2f}  {fh:10.2f}  {fs:12.2f}"
+                  f"  {s / e:6.1f}x  {s / es:13.1f}x  {s / min(fh, fs):13.1f}x  {len(t[(wm, order, mode, 'sql')])}")
 PY
 
 # The per-subscriber state, stored.
