@@ -721,7 +721,8 @@ typedef enum
  * of one enum type get OIDs close together (CREATE TYPE allocates them in
  * one go), so codes are kept in a small table indexed by the OID's offset
  * from a base near the first value seen: one subtraction and one load a
- * row, no search.  Values outside the window are looked up every time.
+ * row, no search.  Values outside that window (OIDs allocated far apart
+ * after an OID wraparound) go to a short list searched in order.
  */
 #define ENUM_WINDOW		64
 
@@ -729,6 +730,9 @@ typedef struct EnumCache
 {
 	Oid			base;			/* OID of direct[0] */
 	int8		direct[ENUM_WINDOW];	/* code, or -1 when not looked up yet */
+	int			nfar;			/* entries of far_oids / far_codes */
+	Oid			far_oids[EE_NTYPES];
+	int			far_codes[EE_NTYPES];
 } EnumCache;
 
 static void
@@ -760,10 +764,24 @@ ee_enum_code(FunctionCallInfo fcinfo, Oid value)
 		c = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(EnumCache));
 		c->base = value > ENUM_WINDOW / 2 ? value - ENUM_WINDOW / 2 : 0;
 		memset(c->direct, -1, sizeof(c->direct));
+		c->nfar = 0;
 		fcinfo->flinfo->fn_extra = c;
 	}
-	else if (value - c->base < ENUM_WINDOW && c->direct[value - c->base] >= 0)
-		return c->direct[value - c->base];
+	else if (value - c->base < ENUM_WINDOW)
+	{
+		if (c->direct[value - c->base] >= 0)
+			return c->direct[value - c->base];
+	}
+	else
+	{
+		int			i;
+
+		for (i = 0; i < c->nfar; i++)
+		{
+			if (c->far_oids[i] == value)
+				return c->far_codes[i];
+		}
+	}
 	tup = SearchSysCache1(ENUMOID, ObjectIdGetDatum(value));
 	if (!HeapTupleIsValid(tup))
 		ereport(ERROR,
@@ -776,6 +794,12 @@ ee_enum_code(FunctionCallInfo fcinfo, Oid value)
 		unknown_event(label, strlen(label));
 	if (value - c->base < ENUM_WINDOW)
 		c->direct[value - c->base] = (int8) code;
+	else if (c->nfar < (int) lengthof(c->far_oids))
+	{
+		c->far_oids[c->nfar] = value;
+		c->far_codes[c->nfar] = code;
+		c->nfar++;
+	}
 	return code;
 }
 
