@@ -14,7 +14,8 @@ OBJS = \
 	src/models_btyd.o \
 	src/scoring.o \
 	src/segments.o \
-	src/lifecycle.o
+	src/lifecycle.o \
+	src/equality.o
 
 DATA = $(wildcard sql/reactivation--*.sql)
 
@@ -32,7 +33,8 @@ REGRESS = \
 	btyd_models \
 	scores \
 	segments \
-	lifecycle
+	lifecycle \
+	equality
 
 REGRESS_OPTS = --load-extension=reactivation
 

@@ -1330,3 +1330,132 @@ END
 $$;
 COMMENT ON FUNCTION rfm_grid_svg(regclass, date, integer, text, text, name, name) IS
 	'RFM grid as an SVG heat map (R rows, best at the top, by F columns; shade by customers or revenue; each cell shows customers and revenue)';
+
+-------------------------------------------------------------------------------
+-- Equality and hashing of the stored types
+--
+-- Each value has one binary form (the aggregates and the input routines build
+-- it canonically; the validators reject anything else), so = compares bytes.
+-- The hash operator classes let states be joined, grouped, DISTINCT'ed and
+-- UNION'ed; there is no ordering, so no btree class.
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION purchase_history_eq(purchase_history, purchase_history) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ra_value_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION purchase_history_eq(purchase_history, purchase_history) IS
+	'True when two purchase histories are identical (the same orders, days, amounts and times: the same text form); the = operator';
+
+CREATE FUNCTION purchase_history_ne(purchase_history, purchase_history) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ra_value_ne' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION purchase_history_ne(purchase_history, purchase_history) IS
+	'True when two purchase histories differ; the <> operator';
+
+CREATE FUNCTION purchase_history_hash(purchase_history) RETURNS integer
+	AS 'MODULE_PATHNAME', 'ra_value_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION purchase_history_hash(purchase_history) IS
+	'Hash of a purchase_history value (hash operator class support)';
+
+CREATE FUNCTION purchase_history_hash_extended(purchase_history, bigint) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ra_value_hash_extended' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION purchase_history_hash_extended(purchase_history, bigint) IS
+	'Seeded 64-bit hash of a purchase_history value (hash operator class support)';
+
+CREATE OPERATOR = (
+	LEFTARG = purchase_history, RIGHTARG = purchase_history, FUNCTION = purchase_history_eq,
+	COMMUTATOR = =, NEGATOR = <>, RESTRICT = eqsel, JOIN = eqjoinsel, HASHES
+);
+COMMENT ON OPERATOR = (purchase_history, purchase_history) IS
+	'Identical purchase histories';
+
+CREATE OPERATOR <> (
+	LEFTARG = purchase_history, RIGHTARG = purchase_history, FUNCTION = purchase_history_ne,
+	COMMUTATOR = <>, NEGATOR = =, RESTRICT = neqsel, JOIN = neqjoinsel
+);
+COMMENT ON OPERATOR <> (purchase_history, purchase_history) IS
+	'Different purchase histories';
+
+CREATE OPERATOR CLASS purchase_history_hash_ops
+	DEFAULT FOR TYPE purchase_history USING hash AS
+	OPERATOR 1 = (purchase_history, purchase_history),
+	FUNCTION 1 purchase_history_hash(purchase_history),
+	FUNCTION 2 purchase_history_hash_extended(purchase_history, bigint);
+
+CREATE FUNCTION engagement_history_eq(engagement_history, engagement_history) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ra_value_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION engagement_history_eq(engagement_history, engagement_history) IS
+	'True when two engagement histories are identical (the same counts, first and last times and days: the same text form); the = operator';
+
+CREATE FUNCTION engagement_history_ne(engagement_history, engagement_history) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ra_value_ne' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION engagement_history_ne(engagement_history, engagement_history) IS
+	'True when two engagement histories differ; the <> operator';
+
+CREATE FUNCTION engagement_history_hash(engagement_history) RETURNS integer
+	AS 'MODULE_PATHNAME', 'ra_value_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION engagement_history_hash(engagement_history) IS
+	'Hash of a engagement_history value (hash operator class support)';
+
+CREATE FUNCTION engagement_history_hash_extended(engagement_history, bigint) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ra_value_hash_extended' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION engagement_history_hash_extended(engagement_history, bigint) IS
+	'Seeded 64-bit hash of a engagement_history value (hash operator class support)';
+
+CREATE OPERATOR = (
+	LEFTARG = engagement_history, RIGHTARG = engagement_history, FUNCTION = engagement_history_eq,
+	COMMUTATOR = =, NEGATOR = <>, RESTRICT = eqsel, JOIN = eqjoinsel, HASHES
+);
+COMMENT ON OPERATOR = (engagement_history, engagement_history) IS
+	'Identical engagement histories';
+
+CREATE OPERATOR <> (
+	LEFTARG = engagement_history, RIGHTARG = engagement_history, FUNCTION = engagement_history_ne,
+	COMMUTATOR = <>, NEGATOR = =, RESTRICT = neqsel, JOIN = neqjoinsel
+);
+COMMENT ON OPERATOR <> (engagement_history, engagement_history) IS
+	'Different engagement histories';
+
+CREATE OPERATOR CLASS engagement_history_hash_ops
+	DEFAULT FOR TYPE engagement_history USING hash AS
+	OPERATOR 1 = (engagement_history, engagement_history),
+	FUNCTION 1 engagement_history_hash(engagement_history),
+	FUNCTION 2 engagement_history_hash_extended(engagement_history, bigint);
+
+CREATE FUNCTION btyd_model_eq(btyd_model, btyd_model) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ra_value_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION btyd_model_eq(btyd_model, btyd_model) IS
+	'True when two BTYD models are identical (the same kind, parameters, log-likelihood, penalizer, customer count, iterations and convergence flag, compared exactly); the = operator';
+
+CREATE FUNCTION btyd_model_ne(btyd_model, btyd_model) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ra_value_ne' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION btyd_model_ne(btyd_model, btyd_model) IS
+	'True when two BTYD models differ; the <> operator';
+
+CREATE FUNCTION btyd_model_hash(btyd_model) RETURNS integer
+	AS 'MODULE_PATHNAME', 'ra_value_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION btyd_model_hash(btyd_model) IS
+	'Hash of a btyd_model value (hash operator class support)';
+
+CREATE FUNCTION btyd_model_hash_extended(btyd_model, bigint) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ra_value_hash_extended' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION btyd_model_hash_extended(btyd_model, bigint) IS
+	'Seeded 64-bit hash of a btyd_model value (hash operator class support)';
+
+CREATE OPERATOR = (
+	LEFTARG = btyd_model, RIGHTARG = btyd_model, FUNCTION = btyd_model_eq,
+	COMMUTATOR = =, NEGATOR = <>, RESTRICT = eqsel, JOIN = eqjoinsel, HASHES
+);
+COMMENT ON OPERATOR = (btyd_model, btyd_model) IS
+	'Identical BTYD models';
+
+CREATE OPERATOR <> (
+	LEFTARG = btyd_model, RIGHTARG = btyd_model, FUNCTION = btyd_model_ne,
+	COMMUTATOR = <>, NEGATOR = =, RESTRICT = neqsel, JOIN = neqjoinsel
+);
+COMMENT ON OPERATOR <> (btyd_model, btyd_model) IS
+	'Different BTYD models';
+
+CREATE OPERATOR CLASS btyd_model_hash_ops
+	DEFAULT FOR TYPE btyd_model USING hash AS
+	OPERATOR 1 = (btyd_model, btyd_model),
+	FUNCTION 1 btyd_model_hash(btyd_model),
+	FUNCTION 2 btyd_model_hash_extended(btyd_model, bigint);
