@@ -254,6 +254,35 @@ SELECT merge(e)::text = :'eh' AS merge_skips_null,
 	(SELECT :'eh'::engagement_history || NULL) IS NULL AS concat_null
 FROM (VALUES (NULL::engagement_history), (:'eh'::engagement_history)) v(e);
 
+-- As a window aggregate: a subscriber's engagement as of each event
+SELECT subscriber, occurred_at, event_type,
+       sends(eh, DATE '2024-12-31') AS sends, opens(eh, DATE '2024-12-31') AS opens,
+       sends_since_last_open(eh, DATE '2024-12-31') AS unanswered
+FROM (SELECT subscriber, occurred_at, event_type,
+             engagement_history(event_type, occurred_at)
+               OVER (PARTITION BY subscriber ORDER BY occurred_at, event_type) AS eh
+      FROM (VALUES (1, 'sent', '2024-01-01 09:00+00'::timestamptz), (1, 'open', '2024-01-01 10:00+00'),
+                   (1, 'sent', '2024-01-08 09:00+00'), (1, 'sent', '2024-01-15 09:00+00'),
+                   (1, 'click', '2024-01-15 12:00+00'), (2, 'sent', '2024-01-03 09:00+00')) v(subscriber, event_type, occurred_at)) w
+ORDER BY subscriber, occurred_at;
+-- a running window over events out of time order: the final function runs
+-- after every row and the state goes on taking rows; the last value equals
+-- the plain aggregate, and so does merge() over a window
+SELECT (SELECT eh FROM (SELECT engagement_history(t, ts) OVER (ORDER BY i) AS eh, i
+                        FROM (SELECT i, (ARRAY['sent', 'open', 'click', 'delivered'])[1 + i % 4] AS t,
+                                     '2020-01-01 00:00+00'::timestamptz + ((i * 7919) % 900) * interval '13 hours' AS ts
+                              FROM generate_series(1, 3000) i) g) w
+        ORDER BY i DESC LIMIT 1)
+     = (SELECT engagement_history((ARRAY['sent', 'open', 'click', 'delivered'])[1 + i % 4],
+                                  '2020-01-01 00:00+00'::timestamptz + ((i * 7919) % 900) * interval '13 hours')
+        FROM generate_series(1, 3000) i) AS running_window_equals_aggregate;
+SELECT count(*) AS rows, count(*) FILTER (WHERE m = e) AS merge_window_equals_running
+FROM (SELECT merge(p) OVER (ORDER BY k) AS m, engagement_history(t, ts) OVER (ORDER BY k) AS e
+      FROM (SELECT k, t, ts, engagement_history(t, ts) OVER (PARTITION BY k) AS p
+            FROM (SELECT i AS k, (ARRAY['sent', 'open', 'click'])[1 + i % 3] AS t,
+                         '2021-06-01 00:00+00'::timestamptz + ((i * 104729) % 500) * interval '1 day' AS ts
+                  FROM generate_series(1, 200) i) x) y) z;
+
 -- Errors
 SELECT engagement_history('opened', now());
 SELECT engagement_history(t, ts) FROM (VALUES ('sent', 'infinity'::timestamptz)) v(t, ts);

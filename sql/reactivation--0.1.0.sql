@@ -381,6 +381,12 @@ COMMENT ON TYPE engagement_history IS
 -- about 512 bytes for a subscriber with 15 mail days); without it the planner
 -- assumes 8 kB for an internal state and partitions a hash aggregate of a
 -- million subscribers to disk for nothing.
+--
+-- FINALFUNC_MODIFY = READ_ONLY: as for purchase_history, the final function
+-- sorts and coalesces the day list in place, but the state stays the same
+-- logical value and a valid state for more rows and more final calls, so
+-- the aggregates also run as window aggregates (a subscriber's engagement as
+-- of each event).
 
 -- aggregate support functions (timestamp shares the C code of timestamptz:
 -- both are int64 microseconds, the wall-clock time taken as written)
@@ -415,55 +421,55 @@ CREATE FUNCTION engagement_history_final(internal) RETURNS engagement_history
 
 CREATE AGGREGATE engagement_history(event_type text, occurred_at timestamptz) (
 	SFUNC = engagement_history_sfunc, STYPE = internal, SSPACE = 512,
-	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = engagement_history_combine,
 	SERIALFUNC = engagement_history_serialize, DESERIALFUNC = engagement_history_deserialize,
 	PARALLEL = SAFE);
 CREATE AGGREGATE engagement_history(event_type text, occurred_at timestamptz, skip_unknown boolean) (
 	SFUNC = engagement_history_sfunc, STYPE = internal, SSPACE = 512,
-	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = engagement_history_combine,
 	SERIALFUNC = engagement_history_serialize, DESERIALFUNC = engagement_history_deserialize,
 	PARALLEL = SAFE);
 CREATE AGGREGATE engagement_history(event_type text, occurred_at timestamp) (
 	SFUNC = engagement_history_sfunc, STYPE = internal, SSPACE = 512,
-	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = engagement_history_combine,
 	SERIALFUNC = engagement_history_serialize, DESERIALFUNC = engagement_history_deserialize,
 	PARALLEL = SAFE);
 CREATE AGGREGATE engagement_history(event_type text, occurred_at timestamp, skip_unknown boolean) (
 	SFUNC = engagement_history_sfunc, STYPE = internal, SSPACE = 512,
-	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = engagement_history_combine,
 	SERIALFUNC = engagement_history_serialize, DESERIALFUNC = engagement_history_deserialize,
 	PARALLEL = SAFE);
 CREATE AGGREGATE engagement_history(event_type text, occurred_at date) (
 	SFUNC = engagement_history_sfunc, STYPE = internal, SSPACE = 512,
-	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = engagement_history_combine,
 	SERIALFUNC = engagement_history_serialize, DESERIALFUNC = engagement_history_deserialize,
 	PARALLEL = SAFE);
 CREATE AGGREGATE engagement_history(event_type text, occurred_at date, skip_unknown boolean) (
 	SFUNC = engagement_history_sfunc, STYPE = internal, SSPACE = 512,
-	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = engagement_history_combine,
 	SERIALFUNC = engagement_history_serialize, DESERIALFUNC = engagement_history_deserialize,
 	PARALLEL = SAFE);
 CREATE AGGREGATE engagement_history(event_type email_event, occurred_at timestamptz) (
 	SFUNC = engagement_history_sfunc, STYPE = internal, SSPACE = 512,
-	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = engagement_history_combine,
 	SERIALFUNC = engagement_history_serialize, DESERIALFUNC = engagement_history_deserialize,
 	PARALLEL = SAFE);
 CREATE AGGREGATE engagement_history(event_type email_event, occurred_at timestamp) (
 	SFUNC = engagement_history_sfunc, STYPE = internal, SSPACE = 512,
-	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = engagement_history_combine,
 	SERIALFUNC = engagement_history_serialize, DESERIALFUNC = engagement_history_deserialize,
 	PARALLEL = SAFE);
 CREATE AGGREGATE engagement_history(event_type email_event, occurred_at date) (
 	SFUNC = engagement_history_sfunc, STYPE = internal, SSPACE = 512,
-	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = engagement_history_combine,
 	SERIALFUNC = engagement_history_serialize, DESERIALFUNC = engagement_history_deserialize,
 	PARALLEL = SAFE);
@@ -489,7 +495,7 @@ COMMENT ON AGGREGATE engagement_history(email_event, date) IS
 
 CREATE AGGREGATE merge(engagement_history) (
 	SFUNC = engagement_history_merge_sfunc, STYPE = internal, SSPACE = 512,
-	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_WRITE,
+	FINALFUNC = engagement_history_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = engagement_history_combine,
 	SERIALFUNC = engagement_history_serialize, DESERIALFUNC = engagement_history_deserialize,
 	PARALLEL = SAFE);

@@ -1036,8 +1036,11 @@ engagement_history_deserialize(PG_FUNCTION_ARGS)
 
 /*
  * engagement_history_final
- *		The stored value, or NULL when no row was counted.  Sorts the state in
- *		place (FINALFUNC_MODIFY = READ_WRITE) and never frees it.
+ *		The stored value, or NULL when no row was counted.  Sorts and
+ *		coalesces the state's days in place and never frees it; the state
+ *		keeps its value and stays valid for more rows and more final calls,
+ *		so the aggregates are declared READ_ONLY and run as window
+ *		aggregates too.
  */
 PG_FUNCTION_INFO_V1(engagement_history_final);
 Datum
