@@ -113,4 +113,32 @@ SELECT round(sum(expected_purchases(model, 26, c.ph, '2025-06-30', 'week'))::num
        sum(purchase_days(s.ph) - purchase_days(c.ph)) AS actual
 FROM fit, cal c JOIN customer_state s USING (customer_id);
 
-DROP TABLE customer_state, state_nov, state_dec, cal, fit;
+
+\echo
+\echo '== 11. The email half: one engagement_history per customer'
+\echo '   (weekly newsletters with opens, clicks, bounces and unsubscribes: bench/gen_email_events.sql)'
+CREATE TABLE email_state AS
+SELECT customer_id, engagement_history(event_type, occurred_at) AS eh
+FROM email_events GROUP BY customer_id;
+SELECT engagement_tier(eh, '2026-01-01') AS tier, count(*) AS subscribers,
+       round(avg(open_rate(eh, '2026-01-01'))::numeric, 3) AS open_rate,
+       round(avg(click_rate(eh, '2026-01-01'))::numeric, 3) AS click_rate,
+       round(avg(sends_since_last_open(eh, '2026-01-01'))) AS unanswered_sends
+FROM email_state GROUP BY 1 ORDER BY 1;
+\echo 'dead addresses (mail, never an open) and sleepers (read in the first 3 months, silent since month 5),'
+\echo 'against the persona each subscriber was generated with'
+SELECT p.persona, count(*) AS subscribers,
+       count(*) FILTER (WHERE email_dead(e.eh, '2026-01-01')) AS dead,
+       count(*) FILTER (WHERE email_sleeper(e.eh, s.subscribed_on, '2026-01-01')) AS sleepers
+FROM email_state e JOIN email_personas p USING (customer_id) JOIN email_subscriptions s USING (customer_id)
+GROUP BY 1 ORDER BY 1;
+
+\echo
+\echo '== 12. One label and one lever per customer, purchases and email together (as of 2026-01-01)'
+SELECT t.target, count(*) AS customers, reactivation_lever(t.target) AS lever
+FROM customer_state c
+LEFT JOIN email_state e USING (customer_id),
+LATERAL (SELECT reactivation_target(c.ph, e.eh, '2026-01-01') AS target) t
+GROUP BY 1 ORDER BY 1;
+
+DROP TABLE customer_state, state_nov, state_dec, cal, fit, email_state;

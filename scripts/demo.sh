@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command on a fresh Debian machine: install what is missing, build,
 # install, start a throwaway PostgreSQL cluster and run the demo on generated
-# orders.  The cluster keeps running afterwards so you can explore:
+# orders and email events.  The cluster keeps running afterwards so you can explore:
 #   eval "$(scripts/pgcluster.sh env)"; psql -d reactivation_demo
 #   scripts/pgcluster.sh stop
 set -euo pipefail
@@ -25,6 +25,8 @@ export PGDATABASE=reactivation_demo
 psql -X -q -c "CREATE EXTENSION reactivation"
 echo "generating orders for $CUSTOMERS customers (bench/gen_orders.sql, seeded)"
 psql -X -q -v ON_ERROR_STOP=1 -v customers="$CUSTOMERS" -f bench/gen_orders.sql
+echo "generating their email events (bench/gen_email_events.sql, seeded)"
+psql -X -q -v ON_ERROR_STOP=1 -f bench/gen_email_events.sql
 mkdir -p bench/out
 psql -X -q -v ON_ERROR_STOP=1 -f bench/demo.sql
 
