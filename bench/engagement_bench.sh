@@ -174,6 +174,59 @@ for wm in dict.fromkeys(r[1] for r in rows):
                   f"  {s / e:6.1f}x  {s / es:13.1f}x  {s / min(fh, fs):13.1f}x  {len(t[(wm, order, mode, 'sql')])}")
 PY
 
+# The nightly refresh instead of a full rebuild: states of all events before
+# the last day stored with a primary key, then the last day's events (found
+# through an index on the time) merged in with INSERT ... ON CONFLICT ... ||,
+# against rebuilding every state from all events.  Both run inside a
+# transaction that is rolled back; first checked to give the same states.
+"${PSQL[@]}" <<SQL
+SET client_min_messages = warning;
+CREATE INDEX IF NOT EXISTS bench_email_events_time ON bench_email_events (occurred_at);
+DROP TABLE IF EXISTS bench_eh_states;
+CREATE UNLOGGED TABLE bench_eh_states AS
+SELECT subscriber, engagement_history(event_type, occurred_at) AS eh
+FROM bench_email_events WHERE occurred_at < '2024-12-30 00:00+00' GROUP BY subscriber;
+ALTER TABLE bench_eh_states ADD PRIMARY KEY (subscriber);
+VACUUM ANALYZE bench_eh_states;
+SQL
+Q_UPSERT="INSERT INTO bench_eh_states
+SELECT subscriber, engagement_history(event_type, occurred_at)
+FROM bench_email_events WHERE occurred_at >= '2024-12-30 00:00+00' GROUP BY subscriber
+ON CONFLICT (subscriber) DO UPDATE SET eh = bench_eh_states.eh || EXCLUDED.eh"
+Q_REBUILD="CREATE TABLE bench_eh_rebuilt AS
+SELECT subscriber, engagement_history(event_type, occurred_at) AS eh
+FROM bench_email_events GROUP BY subscriber"
+"${PSQL[@]}" <<SQL
+BEGIN;
+$Q_UPSERT;
+SELECT count(*) AS subscribers, count(*) FILTER (WHERE s.eh = f.eh) AS merged_equals_rebuilt,
+	(SELECT count(*) FROM bench_email_events WHERE occurred_at >= '2024-12-30 00:00+00') AS last_day_events
+FROM bench_eh_states s FULL JOIN (SELECT subscriber, engagement_history(event_type, occurred_at) AS eh
+	FROM bench_email_events GROUP BY subscriber) f USING (subscriber);
+ROLLBACK;
+SQL
+refresh=bench/out/engagement_refresh.tsv
+: > "$refresh"
+for i in $(seq 1 "$RUNS"); do
+	for q in upsert rebuild; do
+		case $q in upsert) query=$Q_UPSERT ;; rebuild) query=$Q_REBUILD ;; esac
+		t=$(PGOPTIONS="-c work_mem=4MB" "${PSQL[@]}" -At -c "BEGIN" \
+			-c "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) $query" -c "ROLLBACK" |
+			sed -n '/^\[/,/^\]/p' |
+			python3 -c 'import json,sys; print(round(json.load(sys.stdin)[0]["Execution Time"] / 1000, 3))')
+		printf '%s\t%s\t%s\n' "$i" "$q" "$t" | tee -a "$refresh"
+	done
+done
+python3 - "$refresh" <<'PY'
+import statistics, sys
+t = {}
+for l in open(sys.argv[1]):
+    _, q, s = l.split()
+    t.setdefault(q, []).append(float(s))
+u, r = statistics.median(t["upsert"]), statistics.median(t["rebuild"])
+print(f"nightly refresh (work_mem 4MB, medians): merge the last day {u:.3f} s, rebuild all {r:.2f} s, ratio {u / r:.3f}")
+PY
+
 # The per-subscriber state, stored.
 "${PSQL[@]}" -c "SELECT count(*) AS subscribers,
 	round(avg(pg_column_size(eh))) AS avg_bytes, min(pg_column_size(eh)) AS min_bytes,
