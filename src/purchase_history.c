@@ -1073,8 +1073,10 @@ purchase_history_deserialize(PG_FUNCTION_ARGS)
 /*
  * purchase_history_final
  *		Final function of purchase_history and merge: the stored value, or
- *		NULL when no row had a time.  Sorts the state in place
- *		(FINALFUNC_MODIFY = READ_WRITE) and never frees it.
+ *		NULL when no row had a time.  Sorts the state in place and never
+ *		frees it; the state keeps its value and stays valid for more rows
+ *		and more final calls, so the aggregates are declared READ_ONLY and
+ *		run as window aggregates too.
  */
 PG_FUNCTION_INFO_V1(purchase_history_final);
 Datum
