@@ -339,6 +339,7 @@ es_from_history(MemoryContext ctx, const EngagementHistory *eh)
 	return st;
 }
 
+static void eh_validate_header(const EngagementHistory *eh, const char *what);
 static void eh_validate_parts(const EhSummary *s, const EhDay *days, int32 ndays,
 							  const char *what);
 
@@ -355,13 +356,23 @@ static void eh_validate_parts(const EhSummary *s, const EhDay *days, int32 ndays
 void
 eh_validate(const EngagementHistory *eh, const char *what)
 {
+	eh_validate_header(eh, what);
+	eh_validate_parts(&eh->s, eh->days, eh->ndays, what);
+}
+
+/*
+ * eh_validate_header
+ *		The fixed fields before the summary: version, flags, day count.
+ */
+static void
+eh_validate_header(const EngagementHistory *eh, const char *what)
+{
 	if (eh->version != EH_VERSION)
 		ra_corrupt(what, "unsupported version");
 	if (eh->flags != 0 || eh->reserved != 0 || eh->reserved2 != 0)
 		ra_corrupt(what, "unknown flags");
 	if (eh->ndays < 0 || eh->ndays > EH_MAX_DAYS)
 		ra_corrupt(what, "day count out of range");
-	eh_validate_parts(&eh->s, eh->days, eh->ndays, what);
 }
 
 /*
@@ -1018,12 +1029,8 @@ engagement_history_deserialize(PG_FUNCTION_ARGS)
 	if (len < EH_HEADER_SIZE - VARHDRSZ)
 		ra_corrupt(what, "value is too short");
 	memcpy((char *) &hdr + VARHDRSZ, data, EH_HEADER_SIZE - VARHDRSZ);
-	if (hdr.version != EH_VERSION)
-		ra_corrupt(what, "unsupported version");
-	if (hdr.flags != 0 || hdr.reserved != 0 || hdr.reserved2 != 0)
-		ra_corrupt(what, "unknown flags");
-	if (hdr.ndays < 0 || hdr.ndays > EH_MAX_DAYS ||
-		len != EH_SIZE(hdr.ndays) - VARHDRSZ)
+	eh_validate_header(&hdr, what);
+	if (len != EH_SIZE(hdr.ndays) - VARHDRSZ)
 		ra_corrupt(what, "day count does not match the length of the value");
 	st = es_create(CurrentMemoryContext, hdr.ndays);
 	st->s = hdr.s;
