@@ -757,13 +757,13 @@ unknown_event(const char *s, int len)
 }
 
 /*
- * ee_enum_code
- *		Event code of an email_event value, looked up by label once per
- *		distinct OID and cached in fn_extra (so a function using it must not
- *		use fn_extra for anything else).
+ * enum_code_slow
+ *		The cache miss of enum_code_cached: creates the cache, searches the
+ *		list of OIDs outside the window, else looks the label up and caches
+ *		its code.
  */
-int
-ee_enum_code(FunctionCallInfo fcinfo, Oid value)
+static pg_noinline int
+enum_code_slow(FunctionCallInfo fcinfo, Oid value)
 {
 	EnumCache  *c = (EnumCache *) fcinfo->flinfo->fn_extra;
 	HeapTuple	tup;
@@ -778,12 +778,7 @@ ee_enum_code(FunctionCallInfo fcinfo, Oid value)
 		c->nfar = 0;
 		fcinfo->flinfo->fn_extra = c;
 	}
-	else if (value - c->base < ENUM_WINDOW)
-	{
-		if (c->direct[value - c->base] >= 0)
-			return c->direct[value - c->base];
-	}
-	else
+	else if (value - c->base >= ENUM_WINDOW)
 	{
 		int			i;
 
@@ -816,8 +811,8 @@ ee_enum_code(FunctionCallInfo fcinfo, Oid value)
 
 /*
  * enum_code_cached
- *		ee_enum_code with the cache hit inline: the per-row path of the
- *		email_event aggregates.
+ *		Event code of an email_event value: the cache hit inline (the per-row
+ *		path of the email_event aggregates), anything else in enum_code_slow.
  */
 static inline int
 enum_code_cached(FunctionCallInfo fcinfo, Oid value)
@@ -827,7 +822,19 @@ enum_code_cached(FunctionCallInfo fcinfo, Oid value)
 	if (likely(c != NULL) && value - c->base < ENUM_WINDOW &&
 		c->direct[value - c->base] >= 0)
 		return c->direct[value - c->base];
-	return ee_enum_code(fcinfo, value);
+	return enum_code_slow(fcinfo, value);
+}
+
+/*
+ * ee_enum_code
+ *		Event code of an email_event value, looked up by label once per
+ *		distinct OID and cached in fn_extra (so a function using it must not
+ *		use fn_extra for anything else).
+ */
+int
+ee_enum_code(FunctionCallInfo fcinfo, Oid value)
+{
+	return enum_code_cached(fcinfo, value);
 }
 
 /*
