@@ -17,7 +17,7 @@ OBJS = \
 	src/lifecycle.o \
 	src/equality.o
 
-DATA = $(wildcard sql/reactivation--*.sql)
+DATA = $(wildcard sql/reactivation--*.sql) sql/reactivation--0.1.0.control
 
 # pg_regress tests, in order (sql/<name>.sql, expected/<name>.out)
 REGRESS = \

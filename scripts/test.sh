@@ -51,8 +51,8 @@ if ! PGDATABASE=reactivation_tap pg_prove --ext .sql \
 	status=1
 fi
 
-echo "== pg_dump / pg_restore"
-if ! prove --exec bash test/dump_restore.sh; then
+echo "== pg_dump / pg_restore, search_path attacks"
+if ! prove --exec bash test/dump_restore.sh test/security.sh; then
 	status=1
 fi
 

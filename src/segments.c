@@ -317,7 +317,8 @@ load_user_map(FunctionCallInfo fcinfo, const char *name, MemoryContext cxt)
 
 	initStringInfo(&q);
 	appendStringInfo(&q,
-					 "SELECT unmatched_label, score_max FROM %s.rfm_segment_maps WHERE map_name = $1",
+					 "SELECT unmatched_label, score_max FROM %s.rfm_segment_maps"
+					 " WHERE map_name OPERATOR(pg_catalog.=) $1",
 					 schema);
 	ret = SPI_execute_with_args(q.data, 1, argtypes, args, NULL, true, 1);
 	if (ret != SPI_OK_SELECT)
@@ -338,7 +339,8 @@ load_user_map(FunctionCallInfo fcinfo, const char *name, MemoryContext cxt)
 	resetStringInfo(&q);
 	appendStringInfo(&q,
 					 "SELECT priority, segment, r_min, r_max, f_min, f_max, m_min, m_max"
-					 " FROM %s.rfm_segment_boxes WHERE map_name = $1 ORDER BY priority",
+					 " FROM %s.rfm_segment_boxes WHERE map_name OPERATOR(pg_catalog.=) $1"
+					 " ORDER BY priority",
 					 schema);
 	ret = SPI_execute_with_args(q.data, 1, argtypes, args, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
