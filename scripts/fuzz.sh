@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Random-query fuzzing with sqlsmith against a throwaway cluster holding the
 # extension and tables of every stored type; fails if any backend crashed
-# (the server log's "terminated by signal").  Not part of scripts/test.sh
-# (it runs for minutes); run it after changes to C code.
+# (the server log's "terminated by signal").  scripts/test.sh runs a bounded
+# pass (fixed seed and query count, RA_FUZZ_QUERIES, default 4000); run
+# longer passes by hand after changes to C code.
 #
 #   scripts/fuzz.sh [queries] [seed]      # defaults: 20000 queries, seed 1
+#   RA_FUZZ_BUILD=0 scripts/fuzz.sh ...   # use the installed build as it is
 #
 # sqlsmith draws from every function, operator and aggregate in the catalog,
 # the extension's among them; most queries fail with ordinary errors, which
@@ -17,8 +19,14 @@ SEED=${2:-1}
 export RA_PGPORT=${RA_PGPORT:-55465}
 command -v sqlsmith >/dev/null || { echo "sqlsmith is not installed (apt-get install sqlsmith)" >&2; exit 2; }
 
-make -s >/dev/null
-if [ "$(id -u)" = 0 ]; then make -s install >/dev/null; else sudo make -s install >/dev/null; fi
+PG_CONFIG=${PG_CONFIG:-pg_config}
+export PG_CONFIG
+if [ "${RA_FUZZ_BUILD:-1}" != 0 ]; then
+	make -s PG_CONFIG="$PG_CONFIG" >/dev/null
+	if [ "$(id -u)" = 0 ]; then make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+	else sudo make -s PG_CONFIG="$PG_CONFIG" install >/dev/null; fi
+fi
+echo "fuzz cluster: $(scripts/pgcluster.sh env | sed 's/^export //')"
 eval "$(scripts/pgcluster.sh start)"
 trap 'scripts/pgcluster.sh stop' EXIT
 psql -X -q -c "CREATE DATABASE fuzz"

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Install, with apt-get, whatever is missing to build, test and demo
 # reactivation on Debian: PostgreSQL 15 server and headers, pgTAP, pg_prove,
-# pg_cron.  Does nothing when all of it is already there.
+# pg_cron, sqlsmith.  Does nothing when all of it is already there.
 set -euo pipefail
 
 PG_CONFIG=${PG_CONFIG:-pg_config}
 pkgs=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
-      libtap-parser-sourcehandler-pgtap-perl postgresql-15-cron make gcc)
+      libtap-parser-sourcehandler-pgtap-perl postgresql-15-cron sqlsmith make gcc)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -6,6 +6,10 @@
 #
 #   scripts/test.sh            # everything
 #   PG_CONFIG=... RA_PGPORT=... scripts/test.sh   # another PostgreSQL / port
+#
+# The tests run on their own throwaway cluster (port 55433, directory
+# /tmp/reactivation-pg-55433 unless RA_PGPORT says otherwise), never on the
+# demo's (55432), and the bounded sqlsmith pass on another (RA_PGPORT + 32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +27,9 @@ make -s clean
 make -s PG_CONFIG="$PG_CONFIG" PG_CFLAGS="-Werror -DUSE_ASSERT_CHECKING"
 $SUDO make -s PG_CONFIG="$PG_CONFIG" install
 
+export RA_PGPORT=${RA_PGPORT:-55433}
+FUZZ_PORT=$((RA_PGPORT + 32))
+echo "test cluster: port $RA_PGPORT, /tmp/reactivation-pg-$RA_PGPORT (the demo's cluster is not touched)"
 eval "$(scripts/pgcluster.sh start)"
 trap 'scripts/pgcluster.sh stop' EXIT
 
@@ -52,7 +59,12 @@ if ! PGDATABASE=reactivation_tap pg_prove --ext .sql \
 fi
 
 echo "== pg_dump / pg_restore, search_path attacks"
-if ! prove --exec bash test/dump_restore.sh test/security.sh; then
+if ! prove --exec bash test/dump_restore.sh test/security.sh test/upgrade.sh; then
+	status=1
+fi
+
+echo "== sqlsmith: ${RA_FUZZ_QUERIES:-10000} random queries, seed 1, no backend crash allowed"
+if ! RA_FUZZ_BUILD=0 RA_PGPORT=$FUZZ_PORT scripts/fuzz.sh "${RA_FUZZ_QUERIES:-10000}" 1; then
 	status=1
 fi
 
