@@ -89,8 +89,8 @@ SQL
 # a superuser runs every extension body, under the default search_path and
 # with public ahead of pg_catalog
 calls() {
-	q -d "$1" -c "SET search_path = \"\$user\", public" -f test/security/calls.sql >/dev/null &&
-		q -d "$1" -c "SET search_path = public, pg_catalog" -f test/security/calls.sql >/dev/null
+	q -d "$1" -c "SET search_path = \"\$user\", public" -f test/support/calls.sql >/dev/null &&
+		q -d "$1" -c "SET search_path = public, pg_catalog" -f test/support/calls.sql >/dev/null
 }
 
 echo "1..26"
@@ -107,7 +107,7 @@ SQL
 q -d postgres -c "CREATE DATABASE sec_ref" -c "CREATE DATABASE sec_su OWNER mallory" \
 	-c "CREATE DATABASE sec_trusted OWNER mallory" -c "CREATE DATABASE sec_upgrade OWNER mallory" >/dev/null
 q -d sec_ref -c "CREATE EXTENSION reactivation" >/dev/null
-q -d sec_ref -f test/security/plants_gen.sql >"$work/plants.sql"
+q -d sec_ref -f test/support/plants_gen.sql >"$work/plants.sql"
 ok "lookalike DDL generated for the names the extension uses" "$(test "$(wc -l <"$work/plants.sql")" -gt 5000 && echo yes)" yes
 
 # ---- 1. a superuser creates the extension in a database the owner prepared
@@ -121,7 +121,7 @@ q -d sec_su -c "DELETE FROM public.captured" >/dev/null
 ok_cmd "superuser CREATE EXTENSION over the planted objects" q -d sec_su -c "CREATE EXTENSION reactivation"
 ok "no extension object depends on a planted object (superuser install)" "$(captured_deps sec_su)" 0
 plant sec_su >/dev/null
-ok_cmd "owner loads orders, states and a model" q -U mallory -d sec_su -f test/security/data.sql
+ok_cmd "owner loads orders, states and a model" q -U mallory -d sec_su -f test/support/data.sql
 q -d sec_su >/dev/null <<'SQL'
 INSERT INTO public.rfm_segment_maps (map_name, unmatched_label) VALUES ('sec_map', 'Rest');
 INSERT INTO public.rfm_segment_boxes (map_name, priority, segment, r_min, r_max, f_min, f_max)
@@ -138,7 +138,7 @@ ok "owner planted lookalikes before CREATE EXTENSION (sec_trusted)" "$(test "$pl
 ok_cmd "owner (not a superuser) creates the trusted extension" q -U mallory -d sec_trusted -c "CREATE EXTENSION reactivation"
 ok "no extension object depends on a planted object (trusted install)" "$(captured_deps sec_trusted)" 0
 plant sec_trusted >/dev/null
-ok_cmd "owner loads orders, states and a model" q -U mallory -d sec_trusted -f test/security/data.sql
+ok_cmd "owner loads orders, states and a model" q -U mallory -d sec_trusted -f test/support/data.sql
 ok_cmd "owner (the installer) writes a user segment map" q -U mallory -d sec_trusted <<'SQL'
 INSERT INTO public.rfm_segment_maps (map_name, unmatched_label) VALUES ('sec_map', 'Rest');
 INSERT INTO public.rfm_segment_boxes (map_name, priority, segment, r_min, r_max, f_min, f_max)
@@ -174,7 +174,7 @@ ok "after the update no extension object depends on a planted object" "$(capture
 ok "after the update the lever no longer runs the planted operator" \
 	"$(q -d sec_upgrade -c "SELECT public.reactivation_lever('engaged')" >/dev/null; captured sec_upgrade)" 0
 plant sec_upgrade >/dev/null
-q -U mallory -d sec_upgrade -f test/security/data.sql >/dev/null
+q -U mallory -d sec_upgrade -f test/support/data.sql >/dev/null
 q -d sec_upgrade >/dev/null <<'SQL'
 INSERT INTO public.rfm_segment_maps (map_name, unmatched_label) VALUES ('sec_map', 'Rest');
 INSERT INTO public.rfm_segment_boxes (map_name, priority, segment, r_min, r_max, f_min, f_max)

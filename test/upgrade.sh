@@ -92,9 +92,9 @@ ok "the chain passes through every upgrade script" \
 	"$(q -d upg_chain -c "SELECT count(*) FROM pg_extension_update_paths('reactivation') WHERE source = '$OLDEST' AND target = '$DEFAULT' AND path IS NOT NULL")" 1
 
 q -d upg_fresh -c "CREATE EXTENSION reactivation" >/dev/null
-q -d upg_chain -f test/extension_objects.sql >"$work/chain.txt"
-q -d upg_fresh -f test/extension_objects.sql >"$work/fresh.txt"
-q -d upg_old -f test/extension_objects.sql >"$work/old.txt"
+q -d upg_chain -f test/support/extension_objects.sql >"$work/chain.txt"
+q -d upg_fresh -f test/support/extension_objects.sql >"$work/fresh.txt"
+q -d upg_old -f test/support/extension_objects.sql >"$work/old.txt"
 ok "member objects listed ($(wc -l <"$work/fresh.txt") lines)" "$(test "$(wc -l <"$work/fresh.txt")" -gt 300 && echo yes)" yes
 if diff -u "$work/fresh.txt" "$work/chain.txt" >"$work/diff.txt"; then
 	echo "ok 5 - updated member objects and definitions equal a fresh $DEFAULT install"
