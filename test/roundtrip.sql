@@ -4,6 +4,8 @@
 -- every scale and sign, NULL amounts, float8 amounts), and values accepted
 -- by binary input after random byte changes.  (btyd_model: sql/btyd_io.sql.)
 BEGIN;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS reactivation;
 SET client_min_messages = warning;
 SELECT plan(10);
 
