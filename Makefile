@@ -15,7 +15,9 @@ OBJS = \
 	src/scoring.o \
 	src/segments.o \
 	src/lifecycle.o \
-	src/equality.o
+	src/equality.o \
+	src/campaigns.o \
+	src/uplift.o
 
 DATA = $(wildcard sql/reactivation--*.sql)
 
@@ -34,7 +36,8 @@ REGRESS = \
 	scores \
 	segments \
 	lifecycle \
-	equality
+	equality \
+	holdout
 
 REGRESS_OPTS = --load-extension=reactivation
 
