@@ -37,7 +37,8 @@ REGRESS = \
 	segments \
 	lifecycle \
 	equality \
-	holdout
+	holdout \
+	uplift
 
 REGRESS_OPTS = --load-extension=reactivation
 
