@@ -17,7 +17,8 @@ OBJS = \
 	src/lifecycle.o \
 	src/equality.o \
 	src/campaigns.o \
-	src/uplift.o
+	src/uplift.o \
+	src/winback.o
 
 DATA = $(wildcard sql/reactivation--*.sql)
 
@@ -38,7 +39,8 @@ REGRESS = \
 	lifecycle \
 	equality \
 	holdout \
-	uplift
+	uplift \
+	winback
 
 REGRESS_OPTS = --load-extension=reactivation
 

@@ -93,3 +93,219 @@ COMMENT ON AGGREGATE uplift(boolean, boolean) IS
 	'Campaign uplift, one row per customer: treated (in_control false) vs control return rates, uplift with its 95% Newcombe hybrid score interval, pooled two-proportion z-test p-value and customers returned thanks to the campaign; rows with a NULL are skipped';
 COMMENT ON AGGREGATE uplift(boolean, boolean, double precision) IS
 	'uplift(in_control, returned) plus revenue per customer: mean revenue per group, their difference with a 95% Welch interval, Welch''s t-test (Welch-Satterthwaite df) and the incremental revenue; rows with a NULL are skipped';
+
+-- The win-back sequence.
+--
+-- Steps: first (when the customer becomes sleeping, or passes the expected
+-- next purchase by a margin), then 48 hours later followup_not_opened (the
+-- first was not opened: a new subject line) or followup_opened (opened, no
+-- purchase: a stronger offer or a question why), final (final_days after
+-- the first touch), farewell (farewell_days after the final), then the
+-- customer is suppressed until the next purchase.  A purchase ends the
+-- sequence at once: touches sent before the latest purchase belong to an
+-- earlier episode and are ignored.
+
+CREATE TYPE winback_touches AS (
+	first_sent_at timestamptz,
+	first_opened_at timestamptz,
+	first_clicked_at timestamptz,
+	followup_step text,
+	followup_sent_at timestamptz,
+	followup_opened_at timestamptz,
+	followup_clicked_at timestamptz,
+	final_sent_at timestamptz,
+	final_opened_at timestamptz,
+	final_clicked_at timestamptz,
+	farewell_sent_at timestamptz,
+	farewell_opened_at timestamptz,
+	farewell_clicked_at timestamptz
+);
+COMMENT ON TYPE winback_touches IS
+	'The latest touch of each win-back step sent to a customer (first, follow-up and its variant, final, farewell), with its open and click times';
+
+CREATE FUNCTION winback_touches_sfunc(bigint[], text, timestamptz, timestamptz, timestamptz)
+	RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION winback_touches_combine(bigint[], bigint[]) RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION winback_touches_final(bigint[]) RETURNS winback_touches
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE winback_touches(step text, sent_at timestamptz, opened_at timestamptz,
+	clicked_at timestamptz) (
+	SFUNC = winback_touches_sfunc, STYPE = bigint[],
+	INITCOND = '{-9223372036854775808,-9223372036854775808,-9223372036854775808,0,-9223372036854775808,-9223372036854775808,-9223372036854775808,0,-9223372036854775808,-9223372036854775808,-9223372036854775808,0,-9223372036854775808,-9223372036854775808,-9223372036854775808,0}',
+	FINALFUNC = winback_touches_final, COMBINEFUNC = winback_touches_combine,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE winback_touches(text, timestamptz, timestamptz, timestamptz) IS
+	'The win-back touches of a customer (step first, followup_not_opened, followup_opened, final or farewell; sent_at; opened_at and clicked_at or NULL): the latest of each step; rows without step or sent_at are skipped';
+
+CREATE TYPE winback_status AS (
+	status text,
+	step text,
+	due_at timestamptz,
+	next_step text,
+	next_at timestamptz
+);
+COMMENT ON TYPE winback_status IS
+	'Result of winback_due: status (no_purchase, active, in_sequence, suppressed, lost), the step due now (or NULL) and since when, and the next step with its time';
+
+-- Every reference below is to pg_catalog (pinned search_path) or qualified
+-- with the extension's schema; no result depends on TimeZone (days are UTC
+-- days, as for purchase_history's timestamptz input).
+CREATE FUNCTION winback_due(ph purchase_history, touches winback_touches, as_of timestamptz,
+	sleep_days integer DEFAULT 90, overdue_margin_days integer DEFAULT 14,
+	followup_hours integer DEFAULT 48, final_days integer DEFAULT 60,
+	farewell_days integer DEFAULT 30, lost_days integer DEFAULT 365)
+	RETURNS winback_status
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r @extschema@.winback_status;
+	d date;
+	rec integer;
+	ld date;
+	lts timestamptz;
+	mean double precision;
+	t0 timestamptz;
+	first_at timestamptz;
+	fu_at timestamptz;
+	fin_at timestamptz;
+	fw_at timestamptz;
+	anchor timestamptz;
+	opened boolean;
+BEGIN
+	IF sleep_days IS NULL OR overdue_margin_days IS NULL OR followup_hours IS NULL
+		OR final_days IS NULL OR farewell_days IS NULL OR lost_days IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+			MESSAGE = 'the delays of winback_due must not be NULL';
+	END IF;
+	IF sleep_days < 1 OR overdue_margin_days < 0 OR followup_hours < 1 OR final_days < 1
+		OR farewell_days < 1 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'the delays of winback_due must be positive',
+			DETAIL = format('Got sleep_days %s, overdue_margin_days %s, followup_hours %s, final_days %s, farewell_days %s.',
+				sleep_days, overdue_margin_days, followup_hours, final_days, farewell_days),
+			HINT = 'overdue_margin_days may be 0; every other delay must be at least 1.';
+	END IF;
+	IF final_days::bigint * 24 <= followup_hours THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'final_days must come after followup_hours',
+			DETAIL = format('Got final_days %s and followup_hours %s.', final_days, followup_hours);
+	END IF;
+	IF lost_days <= sleep_days THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'lost_days must be greater than sleep_days',
+			DETAIL = format('Got lost_days %s and sleep_days %s.', lost_days, sleep_days);
+	END IF;
+	IF as_of IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF NOT isfinite(as_of) THEN
+		RAISE EXCEPTION USING ERRCODE = 'datetime_field_overflow',
+			MESSAGE = 'as_of of winback_due must be finite';
+	END IF;
+
+	d := (as_of AT TIME ZONE 'UTC')::date;
+	IF ph IS NOT NULL THEN
+		rec := @extschema@.recency_days(ph, d);
+	END IF;
+	IF rec IS NULL THEN
+		r.status := 'no_purchase';
+		RETURN r;
+	END IF;
+	ld := d - rec;
+	-- the latest purchase on or before as_of, and the customer's rhythm then
+	IF @extschema@.last_purchase_day(ph) = ld THEN
+		lts := @extschema@.last_purchase(ph);
+		mean := @extschema@.mean_interval_days(ph);
+	ELSE
+		-- the state also holds later purchases: read it as of the day
+		lts := (ld + 1)::timestamp AT TIME ZONE 'UTC';
+		IF rec > 0 THEN
+			mean := round((rec / nullif(@extschema@.overdue_ratio(ph, d), 0))::numeric, 9);
+		END IF;
+	END IF;
+	-- first touch: sleeping, or overdue by the margin (expected next
+	-- purchase = latest purchase day + mean interval, halves rounded up)
+	t0 := (ld + LEAST(sleep_days::bigint,
+		  coalesce(floor(mean + 0.5)::bigint + overdue_margin_days, sleep_days))::integer)::timestamp
+		  AT TIME ZONE 'UTC';
+
+	-- touches of the current episode: after the latest purchase, up to as_of
+	IF (touches).first_sent_at > lts AND (touches).first_sent_at <= as_of THEN
+		first_at := (touches).first_sent_at;
+	END IF;
+	IF (touches).followup_sent_at > lts AND (touches).followup_sent_at <= as_of THEN
+		fu_at := (touches).followup_sent_at;
+	END IF;
+	IF (touches).final_sent_at > lts AND (touches).final_sent_at <= as_of THEN
+		fin_at := (touches).final_sent_at;
+	END IF;
+	IF (touches).farewell_sent_at > lts AND (touches).farewell_sent_at <= as_of THEN
+		fw_at := (touches).farewell_sent_at;
+	END IF;
+
+	IF fw_at IS NOT NULL THEN
+		r.status := 'suppressed';
+		RETURN r;
+	END IF;
+	r.status := 'in_sequence';
+	IF fin_at IS NOT NULL THEN
+		r.due_at := fin_at + make_interval(days => farewell_days);
+		IF r.due_at <= as_of THEN
+			r.step := 'farewell';
+		ELSE
+			r.next_step := 'farewell';
+			r.next_at := r.due_at;
+			r.due_at := NULL;
+		END IF;
+		RETURN r;
+	END IF;
+	IF first_at IS NOT NULL OR fu_at IS NOT NULL THEN
+		anchor := coalesce(first_at, fu_at);
+		IF fu_at IS NOT NULL THEN
+			r.due_at := anchor + make_interval(days => final_days);
+			IF r.due_at <= as_of THEN
+				r.step := 'final';
+				r.next_step := 'farewell';
+				r.next_at := as_of + make_interval(days => farewell_days);
+			ELSE
+				r.next_step := 'final';
+				r.next_at := r.due_at;
+				r.due_at := NULL;
+			END IF;
+			RETURN r;
+		END IF;
+		r.due_at := first_at + make_interval(hours => followup_hours);
+		opened := (touches).first_opened_at <= as_of OR (touches).first_clicked_at <= as_of;
+		IF r.due_at <= as_of THEN
+			r.step := CASE WHEN opened THEN 'followup_opened' ELSE 'followup_not_opened' END;
+			r.next_step := 'final';
+			r.next_at := anchor + make_interval(days => final_days);
+		ELSE
+			r.next_step := 'followup';
+			r.next_at := r.due_at;
+			r.due_at := NULL;
+		END IF;
+		RETURN r;
+	END IF;
+	IF as_of < t0 THEN
+		r.status := 'active';
+		r.next_step := 'first';
+		r.next_at := t0;
+		RETURN r;
+	END IF;
+	IF rec >= lost_days THEN
+		r.status := 'lost';
+		RETURN r;
+	END IF;
+	r.step := 'first';
+	r.due_at := t0;
+	r.next_step := 'followup';
+	r.next_at := as_of + make_interval(hours => followup_hours);
+	RETURN r;
+END
+$$;
+COMMENT ON FUNCTION winback_due(purchase_history, winback_touches, timestamptz, integer, integer, integer, integer, integer, integer) IS
+	'The win-back step due for a customer as of a time (first when sleeping for sleep_days or overdue_margin_days past the expected next purchase; followup_not_opened or followup_opened followup_hours later; final final_days after the first; farewell farewell_days after the final; then suppressed), and the next step with its time; a purchase restarts everything';
