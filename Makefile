@@ -40,7 +40,8 @@ REGRESS = \
 	equality \
 	holdout \
 	uplift \
-	winback
+	winback \
+	occasions
 
 REGRESS_OPTS = --load-extension=reactivation
 

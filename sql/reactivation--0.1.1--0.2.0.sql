@@ -309,3 +309,121 @@ END
 $$;
 COMMENT ON FUNCTION winback_due(purchase_history, winback_touches, timestamptz, integer, integer, integer, integer, integer, integer) IS
 	'The win-back step due for a customer as of a time (first when sleeping for sleep_days or overdue_margin_days past the expected next purchase; followup_not_opened or followup_opened followup_hours later; final final_days after the first; farewell farewell_days after the final; then suppressed), and the next step with its time; a purchase restarts everything';
+
+-- Occasions: a birthday, or the anniversary of an order, falling in the
+-- window [as_of + lead_days, as_of + lead_days + window_days).  29 February
+-- is kept on 28 February in common years (feb29 => 'feb28', the default) or
+-- moved to 1 March (feb29 => 'mar01').
+
+CREATE FUNCTION occasion_date(year integer, on_day date, feb29 text DEFAULT 'feb28') RETURNS date
+	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	m integer := extract(month FROM on_day)::integer;
+	d integer := extract(day FROM on_day)::integer;
+BEGIN
+	IF NOT (feb29 = ANY (ARRAY['feb28', 'mar01'])) THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'feb29 must be ''feb28'' or ''mar01''',
+			DETAIL = format('Got "%s".', feb29);
+	END IF;
+	IF NOT isfinite(on_day) THEN
+		RAISE EXCEPTION USING ERRCODE = 'datetime_field_overflow',
+			MESSAGE = 'the day of an occasion must be finite';
+	END IF;
+	IF year < 1 OR year > 5874897 THEN
+		RAISE EXCEPTION USING ERRCODE = 'datetime_field_overflow',
+			MESSAGE = 'year of occasion_date is out of range',
+			DETAIL = format('Got %s.', year);
+	END IF;
+	IF m = 2 AND d = 29 AND NOT (year % 4 = 0 AND (year % 100 <> 0 OR year % 400 = 0)) THEN
+		IF feb29 = 'feb28' THEN
+			RETURN make_date(year, 2, 28);
+		END IF;
+		RETURN make_date(year, 3, 1);
+	END IF;
+	RETURN make_date(year, m, d);
+END
+$$;
+COMMENT ON FUNCTION occasion_date(integer, date, text) IS
+	'The day in the given year with the month and day of on_day; 29 February falls on 28 February (feb29 => ''feb28'') or 1 March (''mar01'') in common years';
+
+CREATE FUNCTION occasion_window_check(as_of date, lead_days integer, window_days integer) RETURNS date
+	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF lead_days < 0 OR lead_days > 366 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'lead_days must be between 0 and 366',
+			DETAIL = format('Got %s.', lead_days);
+	END IF;
+	IF window_days < 1 OR window_days > 366 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'window_days must be between 1 and 366',
+			DETAIL = format('Got %s.', window_days);
+	END IF;
+	IF NOT isfinite(as_of) THEN
+		RAISE EXCEPTION USING ERRCODE = 'datetime_field_overflow',
+			MESSAGE = 'as_of must be finite';
+	END IF;
+	RETURN as_of + lead_days;
+END
+$$;
+COMMENT ON FUNCTION occasion_window_check(date, integer, integer) IS
+	'Checks the window arguments of the occasion functions and returns its first day, as_of + lead_days';
+
+CREATE FUNCTION birthday_in_window(birthday date, as_of date, lead_days integer DEFAULT 7,
+	window_days integer DEFAULT 7, feb29 text DEFAULT 'feb28') RETURNS date
+	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s date := @extschema@.occasion_window_check(as_of, lead_days, window_days);
+	y integer;
+	c date;
+BEGIN
+	IF NOT isfinite(birthday) THEN
+		RAISE EXCEPTION USING ERRCODE = 'datetime_field_overflow',
+			MESSAGE = 'birthday must be finite';
+	END IF;
+	FOR y IN extract(year FROM s)::integer .. extract(year FROM s)::integer + 1 LOOP
+		c := @extschema@.occasion_date(y, birthday, feb29);
+		IF c >= s AND c < s + window_days AND c > birthday THEN
+			RETURN c;
+		END IF;
+	END LOOP;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION birthday_in_window(date, date, integer, integer, text) IS
+	'The birthday falling in [as_of + lead_days, as_of + lead_days + window_days), or NULL; 29 February per feb29 in common years';
+
+CREATE FUNCTION anniversary_in_window(ordered_on date, as_of date, lead_days integer DEFAULT 7,
+	window_days integer DEFAULT 7, years integer DEFAULT 1, feb29 text DEFAULT 'feb28') RETURNS date
+	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s date := @extschema@.occasion_window_check(as_of, lead_days, window_days);
+	c date;
+BEGIN
+	IF years < 1 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'years must be at least 1',
+			DETAIL = format('Got %s.', years);
+	END IF;
+	IF NOT isfinite(ordered_on) THEN
+		RAISE EXCEPTION USING ERRCODE = 'datetime_field_overflow',
+			MESSAGE = 'ordered_on must be finite';
+	END IF;
+	c := @extschema@.occasion_date(extract(year FROM ordered_on)::integer + years, ordered_on, feb29);
+	IF c >= s AND c < s + window_days THEN
+		RETURN c;
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION anniversary_in_window(date, date, integer, integer, integer, text) IS
+	'The anniversary, years after (default 1), of an order placed on ordered_on when it falls in [as_of + lead_days, as_of + lead_days + window_days), or NULL; 29 February per feb29 in common years';
