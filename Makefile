@@ -18,7 +18,8 @@ OBJS = \
 	src/equality.o \
 	src/campaigns.o \
 	src/uplift.o \
-	src/winback.o
+	src/winback.o \
+	src/sendtime.o
 
 DATA = $(wildcard sql/reactivation--*.sql)
 
@@ -41,7 +42,8 @@ REGRESS = \
 	holdout \
 	uplift \
 	winback \
-	occasions
+	occasions \
+	sendtime
 
 REGRESS_OPTS = --load-extension=reactivation
 

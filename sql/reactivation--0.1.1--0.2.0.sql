@@ -427,3 +427,59 @@ END
 $$;
 COMMENT ON FUNCTION anniversary_in_window(date, date, integer, integer, integer, text) IS
 	'The anniversary, years after (default 1), of an order placed on ordered_on when it falls in [as_of + lead_days, as_of + lead_days + window_days), or NULL; 29 February per feb29 in common years';
+
+-- Send time: the hour of the week (0 = Monday 00:00-00:59 ... 167 = Sunday
+-- 23:00-23:59, wall-clock time in a named zone) at which a subscriber
+-- usually opens, and the next instant at that hour.
+
+CREATE FUNCTION usual_open_hour_sfunc(bigint[], timestamptz, text) RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION usual_open_hour_sfunc(bigint[], timestamptz, text, integer) RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION usual_open_hour_combine(bigint[], bigint[]) RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION usual_open_hour_final(bigint[]) RETURNS integer
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE usual_open_hour(opened_at timestamptz, zone text) (
+	SFUNC = usual_open_hour_sfunc, STYPE = bigint[], INITCOND = '{}',
+	FINALFUNC = usual_open_hour_final, COMBINEFUNC = usual_open_hour_combine,
+	PARALLEL = SAFE);
+CREATE AGGREGATE usual_open_hour(opened_at timestamptz, zone text, min_opens integer) (
+	SFUNC = usual_open_hour_sfunc, STYPE = bigint[], INITCOND = '{}',
+	FINALFUNC = usual_open_hour_final, COMBINEFUNC = usual_open_hour_combine,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE usual_open_hour(timestamptz, text) IS
+	'Hour of the week (0 = Monday 00h .. 167 = Sunday 23h, wall-clock time in the named zone) with most opens; ties to the hour with busier neighbours, then the earliest; NULL below 5 opens';
+COMMENT ON AGGREGATE usual_open_hour(timestamptz, text, integer) IS
+	'Hour of the week (0 = Monday 00h .. 167 = Sunday 23h, wall-clock time in the named zone) with most opens; ties to the hour with busier neighbours, then the earliest; NULL below min_opens opens';
+
+-- IMMUTABLE like PostgreSQL's own timezone(text, timestamptz): the answer
+-- depends on the arguments and the server's time zone rules only
+CREATE FUNCTION next_send_at(hour_of_week integer, zone text, after timestamptz) RETURNS timestamptz
+	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	local timestamp;
+	slot timestamp;
+BEGIN
+	IF hour_of_week < 0 OR hour_of_week > 167 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'hour_of_week must be between 0 and 167',
+			DETAIL = format('Got %s.', hour_of_week),
+			HINT = '0 is Monday 00:00-00:59, 167 is Sunday 23:00-23:59.';
+	END IF;
+	IF NOT isfinite(after) THEN
+		RAISE EXCEPTION USING ERRCODE = 'datetime_field_overflow',
+			MESSAGE = 'after of next_send_at must be finite';
+	END IF;
+	local := after AT TIME ZONE zone;
+	slot := date_trunc('week', local) + make_interval(hours => hour_of_week);
+	IF (slot AT TIME ZONE zone) < after THEN
+		slot := slot + interval '7 days';
+	END IF;
+	RETURN slot AT TIME ZONE zone;
+END
+$$;
+COMMENT ON FUNCTION next_send_at(integer, text, timestamptz) IS
+	'The first instant at or after "after" when the wall-clock time in the named zone is the start of the given hour of the week (0 = Monday 00h .. 167 = Sunday 23h)';
