@@ -43,7 +43,8 @@ REGRESS = \
 	uplift \
 	winback \
 	occasions \
-	sendtime
+	sendtime \
+	cohorts
 
 REGRESS_OPTS = --load-extension=reactivation
 

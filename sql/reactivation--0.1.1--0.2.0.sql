@@ -483,3 +483,221 @@ END
 $$;
 COMMENT ON FUNCTION next_send_at(integer, text, timestamptz) IS
 	'The first instant at or after "after" when the wall-clock time in the named zone is the start of the given hour of the week (0 = Monday 00h .. 167 = Sunday 23h)';
+
+-- Cohorts: retention by first-purchase month, from stored histories.
+--
+-- retention_counts(ph, as_of, months) counts, over the customers of a group
+-- (usually GROUP BY their first purchase month): the customers (first
+-- purchase on or before as_of), then for each month k = 0 .. months-1 after
+-- each customer's first purchase month, how many had month k begun by as_of
+-- ("eligible") and how many bought in it up to as_of ("active").  State and
+-- result: bigint[1 + 2 * months] = {customers, eligible[0..], active[0..]}.
+-- Only the public measures are read (first_purchase_day, recency_days), so
+-- the histories can come from any version of the type.
+
+CREATE FUNCTION retention_counts_sfunc(state bigint[], ph purchase_history, as_of date, months integer)
+	RETURNS bigint[]
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	f date;
+	mk date;
+	e date;
+	k integer;
+BEGIN
+	IF as_of IS NULL OR months IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+			MESSAGE = 'as_of and months of retention_counts must not be NULL';
+	END IF;
+	IF months < 1 OR months > 600 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'months of retention_counts must be between 1 and 600',
+			DETAIL = format('Got %s.', months);
+	END IF;
+	IF NOT isfinite(as_of) THEN
+		RAISE EXCEPTION USING ERRCODE = 'datetime_field_overflow',
+			MESSAGE = 'as_of of retention_counts must be finite';
+	END IF;
+	IF cardinality(state) = 0 THEN
+		state := array_fill(0::bigint, ARRAY[1 + 2 * months]);
+	ELSIF cardinality(state) <> 1 + 2 * months THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'months of retention_counts must be the same for every row';
+	END IF;
+	IF ph IS NULL THEN
+		RETURN state;
+	END IF;
+	f := @extschema@.first_purchase_day(ph);
+	IF f > as_of THEN
+		RETURN state;
+	END IF;
+	state[1] := state[1] + 1;
+	FOR k IN 0 .. months - 1 LOOP
+		mk := (date_trunc('month', f::timestamp) + make_interval(months => k))::date;
+		EXIT WHEN mk > as_of;
+		state[2 + k] := state[2 + k] + 1;
+		e := LEAST((mk::timestamp + interval '1 month')::date - 1, as_of);
+		IF @extschema@.recency_days(ph, e) <= e - mk THEN
+			state[2 + months + k] := state[2 + months + k] + 1;
+		END IF;
+	END LOOP;
+	RETURN state;
+END
+$$;
+
+CREATE FUNCTION retention_counts_combine(a bigint[], b bigint[]) RETURNS bigint[]
+	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF cardinality(b) = 0 THEN
+		RETURN a;
+	END IF;
+	IF cardinality(a) = 0 THEN
+		RETURN b;
+	END IF;
+	IF cardinality(a) <> cardinality(b) THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'months of retention_counts must be the same for every row';
+	END IF;
+	RETURN ARRAY(SELECT x + y FROM unnest(a, b) AS u(x, y));
+END
+$$;
+
+CREATE AGGREGATE retention_counts(ph purchase_history, as_of date, months integer) (
+	SFUNC = retention_counts_sfunc, STYPE = bigint[], INITCOND = '{}',
+	COMBINEFUNC = retention_counts_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention_counts(purchase_history, date, integer) IS
+	'Cohort counts over purchase histories: {customers, eligible[month 0 .. months-1], active[month 0 .. months-1]}, month k counted from each customer''s first purchase month, eligible when it has begun by as_of, active when the customer bought in it by as_of';
+
+CREATE FUNCTION retention_rows(counts bigint[])
+	RETURNS TABLE (month integer, customers bigint, eligible bigint, active bigint, retention double precision)
+	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	m integer;
+BEGIN
+	IF cardinality(counts) = 0 THEN
+		RETURN;
+	END IF;
+	IF array_ndims(counts) <> 1 OR cardinality(counts) % 2 <> 1 OR array_lower(counts, 1) <> 1
+		OR array_position(counts, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'counts must be the result of retention_counts',
+			DETAIL = 'Expected a one-dimensional array of 1 + 2 * months non-NULL counts.';
+	END IF;
+	m := (cardinality(counts) - 1) / 2;
+	RETURN QUERY
+		SELECT k, counts[1], counts[2 + k], counts[2 + m + k],
+		       counts[2 + m + k]::double precision / counts[2 + k]
+		FROM generate_series(0, m - 1) AS k
+		WHERE counts[2 + k] > 0
+		ORDER BY k;
+END
+$$;
+COMMENT ON FUNCTION retention_rows(bigint[]) IS
+	'One row per month k of a retention_counts result with eligible customers: the cohort size, eligible and active customers and the retention active / eligible';
+
+CREATE FUNCTION retention_svg(cohorts date[], counts bigint[], title text DEFAULT 'Retention by first-purchase month')
+	RETURNS text
+	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cw constant integer := 52;		-- cell width
+	ch constant integer := 26;		-- cell height
+	x0 constant integer := 170;		-- left margin (cohort labels)
+	y0 constant integer := 70;		-- top margin (title, month numbers)
+	n integer;
+	m integer;
+	w integer;
+	h integer;
+	svg text;
+	i integer;
+	k integer;
+	el bigint;
+	act bigint;
+	t double precision;
+BEGIN
+	IF cardinality(cohorts) = 0 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'retention_svg needs at least one cohort';
+	END IF;
+	IF array_ndims(counts) <> 2 OR array_length(counts, 1) <> cardinality(cohorts)
+		OR array_length(counts, 2) % 2 <> 1 OR array_position(cohorts, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'counts must hold one retention_counts row per cohort',
+			DETAIL = format('Got %s cohorts and counts of dimensions %s.', cardinality(cohorts),
+				coalesce(array_dims(counts), 'none')),
+			HINT = 'Pass array_agg(cohort ORDER BY cohort) and array_agg(counts ORDER BY cohort).';
+	END IF;
+	n := cardinality(cohorts);
+	m := (array_length(counts, 2) - 1) / 2;
+	w := x0 + m * cw + 20;
+	h := y0 + n * ch + 50;
+	svg := format('<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s" font-family="Helvetica, Arial, sans-serif">', w, h, w, h)
+		|| '<rect width="100%" height="100%" fill="white"/>'
+		|| format('<text x="%s" y="24" font-size="16" font-weight="bold" text-anchor="middle">%s</text>',
+			w / 2, replace(replace(replace(title, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'))
+		|| format('<text x="%s" y="44" font-size="11" text-anchor="middle">share of each cohort buying in month k after its first purchase month</text>', w / 2);
+	FOR k IN 0 .. m - 1 LOOP
+		svg := svg || format('<text x="%s" y="%s" font-size="11" text-anchor="middle">%s</text>',
+			x0 + k * cw + cw / 2, y0 - 6, k);
+	END LOOP;
+	FOR i IN 1 .. n LOOP
+		svg := svg || format('<text x="%s" y="%s" font-size="11" text-anchor="end">%s (%s)</text>',
+			x0 - 8, y0 + (i - 1) * ch + ch / 2 + 4, to_char(cohorts[i], 'YYYY-MM'),
+			counts[i][1]);
+		FOR k IN 0 .. m - 1 LOOP
+			el := counts[i][2 + k];
+			act := counts[i][2 + m + k];
+			CONTINUE WHEN el IS NULL OR el <= 0;
+			t := least(greatest(act::double precision / el, 0), 1);
+			svg := svg || format('<rect x="%s" y="%s" width="%s" height="%s" fill="rgb(%s,%s,%s)" stroke="#ccc"/>',
+					x0 + k * cw, y0 + (i - 1) * ch, cw, ch,
+					round(255 - t * 235), round(255 - t * 200), round(255 - t * 135))
+				|| format('<text x="%s" y="%s" font-size="11" text-anchor="middle" fill="%s">%s%%</text>',
+					x0 + k * cw + cw / 2, y0 + (i - 1) * ch + ch / 2 + 4,
+					CASE WHEN t > 0.55 THEN 'white' ELSE 'black' END, round((100 * t)::numeric, 1));
+		END LOOP;
+	END LOOP;
+	svg := svg || format('<text x="%s" y="%s" font-size="12" text-anchor="middle">months since the first purchase month →</text>',
+		x0 + m * cw / 2, y0 + n * ch + 30) || '</svg>';
+	RETURN svg;
+END
+$$;
+COMMENT ON FUNCTION retention_svg(date[], bigint[], text) IS
+	'Retention triangle as an SVG heat map: one row per cohort (cohort dates and a 2-D array of their retention_counts, in the same order), one column per month since the first purchase month';
+
+-- The business case: reactivated customers' baskets against new customers'.
+CREATE FUNCTION order_kind(previous_ordered_at timestamptz, ordered_at timestamptz, sleep_days integer DEFAULT 90)
+	RETURNS text
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF sleep_days IS NULL OR sleep_days < 1 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'sleep_days of order_kind must be at least 1',
+			DETAIL = format('Got %s.', coalesce(sleep_days::text, 'NULL'));
+	END IF;
+	IF ordered_at IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF previous_ordered_at IS NULL THEN
+		RETURN 'new';
+	END IF;
+	IF NOT isfinite(ordered_at) OR NOT isfinite(previous_ordered_at) THEN
+		RAISE EXCEPTION USING ERRCODE = 'datetime_field_overflow',
+			MESSAGE = 'order times of order_kind must be finite';
+	END IF;
+	IF (ordered_at AT TIME ZONE 'UTC')::date - (previous_ordered_at AT TIME ZONE 'UTC')::date >= sleep_days THEN
+		RETURN 'reactivated';
+	END IF;
+	RETURN 'repeat';
+END
+$$;
+COMMENT ON FUNCTION order_kind(timestamptz, timestamptz, integer) IS
+	'Kind of an order from the time of the customer''s previous order: new (none), reactivated (at least sleep_days UTC days later), else repeat';
