@@ -19,7 +19,8 @@ OBJS = \
 	src/campaigns.o \
 	src/uplift.o \
 	src/winback.o \
-	src/sendtime.o
+	src/sendtime.o \
+	src/offers.o
 
 DATA = $(wildcard sql/reactivation--*.sql)
 
@@ -44,7 +45,8 @@ REGRESS = \
 	winback \
 	occasions \
 	sendtime \
-	cohorts
+	cohorts \
+	offers
 
 REGRESS_OPTS = --load-extension=reactivation
 

@@ -701,3 +701,44 @@ END
 $$;
 COMMENT ON FUNCTION order_kind(timestamptz, timestamptz, integer) IS
 	'Kind of an order from the time of the customer''s previous order: new (none), reactivated (at least sleep_days UTC days later), else repeat';
+
+-- Personal offers: the value at the latest time (last purchased category,
+-- last product) and a customer's top categories by net spend.
+
+CREATE FUNCTION latest_value_sfunc(internal, text, timestamptz) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION latest_value_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION latest_value_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION latest_value_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION latest_value_final(internal) RETURNS text
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE latest_value(value text, at timestamptz) (
+	SFUNC = latest_value_sfunc, STYPE = internal,
+	FINALFUNC = latest_value_final, FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = latest_value_combine,
+	SERIALFUNC = latest_value_serialize, DESERIALFUNC = latest_value_deserialize,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE latest_value(text, timestamptz) IS
+	'The value of the row with the latest time (ties: the greatest value in byte order); rows with a NULL value or time are skipped; exact under parallel plans';
+
+CREATE FUNCTION top_categories_sfunc(internal, text, numeric, integer) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION top_categories_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION top_categories_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION top_categories_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION top_categories_final(internal) RETURNS text[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE top_categories(category text, amount numeric, n integer) (
+	SFUNC = top_categories_sfunc, STYPE = internal,
+	FINALFUNC = top_categories_final, FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = top_categories_combine,
+	SERIALFUNC = top_categories_serialize, DESERIALFUNC = top_categories_deserialize,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE top_categories(text, numeric, integer) IS
+	'The n categories with the greatest positive net spend (exact numeric sums, refunds netted), greatest first, ties in byte order of the name; NULL when none';
