@@ -15,7 +15,12 @@ OBJS = \
 	src/scoring.o \
 	src/segments.o \
 	src/lifecycle.o \
-	src/equality.o
+	src/equality.o \
+	src/campaigns.o \
+	src/uplift.o \
+	src/winback.o \
+	src/sendtime.o \
+	src/offers.o
 
 DATA = $(wildcard sql/reactivation--*.sql) sql/reactivation--0.1.0.control
 
@@ -35,7 +40,14 @@ REGRESS = \
 	scores \
 	segments \
 	lifecycle \
-	equality
+	equality \
+	holdout \
+	uplift \
+	winback \
+	occasions \
+	sendtime \
+	cohorts \
+	offers
 
 REGRESS_OPTS = --load-extension=reactivation
 

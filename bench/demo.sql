@@ -142,3 +142,7 @@ LATERAL (SELECT reactivation_target(c.ph, e.eh, '2026-01-01') AS target) t
 GROUP BY 1 ORDER BY 1;
 
 DROP TABLE customer_state, state_nov, state_dec, cal, fit, email_state;
+
+\echo
+\echo '== 13. A win-back month (January 2026): holdout, sequence, returns, uplift (bench/winback_month.sql)'
+\ir winback_month.sql

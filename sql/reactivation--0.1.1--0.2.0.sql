@@ -1,0 +1,744 @@
+/* reactivation--0.1.1--0.2.0.sql */
+
+-- complain if script is sourced in psql, rather than through ALTER EXTENSION
+\echo Use "ALTER EXTENSION reactivation UPDATE TO '0.2.0'" to load this file. \quit
+
+-- ==== campaigns: holdout groups, uplift, win-back sequence, occasions ====
+
+-- Holdout assignment.  The hash is specified in src/campaigns.c and the
+-- README (SipHash-2-4 under a fixed key over a fixed byte encoding), so the
+-- same customer lands in the same group on every server and release.
+
+CREATE FUNCTION in_holdout(customer bigint, campaign text, control_share double precision)
+	RETURNS boolean
+	AS 'MODULE_PATHNAME', 'in_holdout_bigint' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION in_holdout(customer text, campaign text, control_share double precision)
+	RETURNS boolean
+	AS 'MODULE_PATHNAME', 'in_holdout_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION in_holdout(bigint, text, double precision) IS
+	'True when the customer is in the control group of the campaign: (holdout_hash(customer, campaign) >> 11) / 2^53 < control_share, control_share in (0, 1); the same answer on every server and release';
+COMMENT ON FUNCTION in_holdout(text, text, double precision) IS
+	'True when the customer (a text key, hashed as UTF-8) is in the control group of the campaign; control_share in (0, 1); the same answer on every server and release';
+
+CREATE FUNCTION holdout_hash(customer bigint, campaign text) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'holdout_hash_bigint_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION holdout_hash(customer text, campaign text) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'holdout_hash_text_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION holdout_hash(bigint, text) IS
+	'SipHash-2-4 (key "tivationold-reac") of ''i'' || campaign (UTF-8) || 0x00 || the 8 little-endian bytes of customer, as a signed bigint: the value behind in_holdout';
+COMMENT ON FUNCTION holdout_hash(text, text) IS
+	'SipHash-2-4 (key "tivationold-reac") of ''t'' || campaign (UTF-8) || 0x00 || customer (UTF-8), as a signed bigint: the value behind in_holdout';
+
+-- Uplift of a campaign against its holdout group.
+
+CREATE TYPE uplift_result AS (
+	treated bigint,
+	control bigint,
+	treated_returned bigint,
+	control_returned bigint,
+	treated_rate double precision,
+	control_rate double precision,
+	uplift double precision,
+	relative_uplift double precision,
+	ci_low double precision,
+	ci_high double precision,
+	z double precision,
+	p_value double precision,
+	incremental_returns double precision,
+	treated_revenue double precision,
+	control_revenue double precision,
+	revenue_uplift double precision,
+	revenue_ci_low double precision,
+	revenue_ci_high double precision,
+	revenue_t double precision,
+	revenue_df double precision,
+	revenue_p_value double precision,
+	incremental_revenue double precision
+);
+COMMENT ON TYPE uplift_result IS
+	'Result of uplift(): group sizes, return rates, uplift with its 95% Newcombe interval and z-test, incremental returns; with revenue, Welch''s t-test on revenue per customer';
+
+CREATE FUNCTION student_t_cdf(t double precision, df double precision) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION student_t_cdf(double precision, double precision) IS
+	'P(T <= t) for Student''s t with df > 0 degrees of freedom (df may be fractional), through the regularized incomplete beta function';
+CREATE FUNCTION student_t_quantile(p double precision, df double precision) RETURNS double precision
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION student_t_quantile(double precision, double precision) IS
+	'The t with P(T <= t) = p (0 < p < 1) for Student''s t with df > 0 degrees of freedom';
+
+CREATE FUNCTION uplift_sfunc(bigint[], boolean, boolean) RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uplift_combine(bigint[], bigint[]) RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uplift_final(bigint[]) RETURNS uplift_result
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uplift_revenue_sfunc(double precision[], boolean, boolean, double precision)
+	RETURNS double precision[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uplift_revenue_combine(double precision[], double precision[]) RETURNS double precision[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uplift_revenue_final(double precision[]) RETURNS uplift_result
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE uplift(in_control boolean, returned boolean) (
+	SFUNC = uplift_sfunc, STYPE = bigint[], INITCOND = '{0,0,0,0}',
+	FINALFUNC = uplift_final, COMBINEFUNC = uplift_combine,
+	PARALLEL = SAFE);
+CREATE AGGREGATE uplift(in_control boolean, returned boolean, revenue double precision) (
+	SFUNC = uplift_revenue_sfunc, STYPE = double precision[], INITCOND = '{0,0,0,0,0,0,0,0}',
+	FINALFUNC = uplift_revenue_final, COMBINEFUNC = uplift_revenue_combine,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE uplift(boolean, boolean) IS
+	'Campaign uplift, one row per customer: treated (in_control false) vs control return rates, uplift with its 95% Newcombe hybrid score interval, pooled two-proportion z-test p-value and customers returned thanks to the campaign; rows with a NULL are skipped';
+COMMENT ON AGGREGATE uplift(boolean, boolean, double precision) IS
+	'uplift(in_control, returned) plus revenue per customer: mean revenue per group, their difference with a 95% Welch interval, Welch''s t-test (Welch-Satterthwaite df) and the incremental revenue; rows with a NULL are skipped';
+
+-- The win-back sequence.
+--
+-- Steps: first (when the customer becomes sleeping, or passes the expected
+-- next purchase by a margin), then 48 hours later followup_not_opened (the
+-- first was not opened: a new subject line) or followup_opened (opened, no
+-- purchase: a stronger offer or a question why), final (final_days after
+-- the first touch), farewell (farewell_days after the final), then the
+-- customer is suppressed until the next purchase.  A purchase ends the
+-- sequence at once: touches sent before the latest purchase belong to an
+-- earlier episode and are ignored.
+
+CREATE TYPE winback_touches AS (
+	first_sent_at timestamptz,
+	first_opened_at timestamptz,
+	first_clicked_at timestamptz,
+	followup_step text,
+	followup_sent_at timestamptz,
+	followup_opened_at timestamptz,
+	followup_clicked_at timestamptz,
+	final_sent_at timestamptz,
+	final_opened_at timestamptz,
+	final_clicked_at timestamptz,
+	farewell_sent_at timestamptz,
+	farewell_opened_at timestamptz,
+	farewell_clicked_at timestamptz
+);
+COMMENT ON TYPE winback_touches IS
+	'The latest touch of each win-back step sent to a customer (first, follow-up and its variant, final, farewell), with its open and click times';
+
+CREATE FUNCTION winback_touches_sfunc(bigint[], text, timestamptz, timestamptz, timestamptz)
+	RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION winback_touches_combine(bigint[], bigint[]) RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION winback_touches_final(bigint[]) RETURNS winback_touches
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE winback_touches(step text, sent_at timestamptz, opened_at timestamptz,
+	clicked_at timestamptz) (
+	SFUNC = winback_touches_sfunc, STYPE = bigint[],
+	INITCOND = '{-9223372036854775808,-9223372036854775808,-9223372036854775808,0,-9223372036854775808,-9223372036854775808,-9223372036854775808,0,-9223372036854775808,-9223372036854775808,-9223372036854775808,0,-9223372036854775808,-9223372036854775808,-9223372036854775808,0}',
+	FINALFUNC = winback_touches_final, COMBINEFUNC = winback_touches_combine,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE winback_touches(text, timestamptz, timestamptz, timestamptz) IS
+	'The win-back touches of a customer (step first, followup_not_opened, followup_opened, final or farewell; sent_at; opened_at and clicked_at or NULL): the latest of each step; rows without step or sent_at are skipped';
+
+CREATE TYPE winback_status AS (
+	status text,
+	step text,
+	due_at timestamptz,
+	next_step text,
+	next_at timestamptz
+);
+COMMENT ON TYPE winback_status IS
+	'Result of winback_due: status (no_purchase, active, in_sequence, suppressed, lost), the step due now (or NULL) and since when, and the next step with its time';
+
+-- Every reference below is to pg_catalog (pinned search_path) or qualified
+-- with the extension's schema; no result depends on TimeZone (days are UTC
+-- days, as for purchase_history's timestamptz input).
+CREATE FUNCTION winback_due(ph purchase_history, touches winback_touches, as_of timestamptz,
+	sleep_days integer DEFAULT 90, overdue_margin_days integer DEFAULT 14,
+	followup_hours integer DEFAULT 48, final_days integer DEFAULT 60,
+	farewell_days integer DEFAULT 30, lost_days integer DEFAULT 365)
+	RETURNS winback_status
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r @extschema@.winback_status;
+	d date;
+	rec integer;
+	ld date;
+	lts timestamptz;
+	mean double precision;
+	t0 timestamptz;
+	first_at timestamptz;
+	fu_at timestamptz;
+	fin_at timestamptz;
+	fw_at timestamptz;
+	anchor timestamptz;
+	opened boolean;
+BEGIN
+	IF sleep_days IS NULL OR overdue_margin_days IS NULL OR followup_hours IS NULL
+		OR final_days IS NULL OR farewell_days IS NULL OR lost_days IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+			MESSAGE = 'the delays of winback_due must not be NULL';
+	END IF;
+	IF sleep_days < 1 OR overdue_margin_days < 0 OR followup_hours < 1 OR final_days < 1
+		OR farewell_days < 1 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'the delays of winback_due must be positive',
+			DETAIL = format('Got sleep_days %s, overdue_margin_days %s, followup_hours %s, final_days %s, farewell_days %s.',
+				sleep_days, overdue_margin_days, followup_hours, final_days, farewell_days),
+			HINT = 'overdue_margin_days may be 0; every other delay must be at least 1.';
+	END IF;
+	IF final_days::bigint * 24 <= followup_hours THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'final_days must come after followup_hours',
+			DETAIL = format('Got final_days %s and followup_hours %s.', final_days, followup_hours);
+	END IF;
+	IF lost_days <= sleep_days THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'lost_days must be greater than sleep_days',
+			DETAIL = format('Got lost_days %s and sleep_days %s.', lost_days, sleep_days);
+	END IF;
+	IF as_of IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF NOT isfinite(as_of) THEN
+		RAISE EXCEPTION USING ERRCODE = 'datetime_field_overflow',
+			MESSAGE = 'as_of of winback_due must be finite';
+	END IF;
+
+	d := (as_of AT TIME ZONE 'UTC')::date;
+	IF ph IS NOT NULL THEN
+		rec := @extschema@.recency_days(ph, d);
+	END IF;
+	IF rec IS NULL THEN
+		r.status := 'no_purchase';
+		RETURN r;
+	END IF;
+	ld := d - rec;
+	-- the latest purchase on or before as_of, and the customer's rhythm then
+	IF @extschema@.last_purchase_day(ph) = ld THEN
+		lts := @extschema@.last_purchase(ph);
+		mean := @extschema@.mean_interval_days(ph);
+	ELSE
+		-- the state also holds later purchases: read it as of the day
+		lts := (ld + 1)::timestamp AT TIME ZONE 'UTC';
+		IF rec > 0 THEN
+			mean := round((rec / nullif(@extschema@.overdue_ratio(ph, d), 0))::numeric, 9);
+		END IF;
+	END IF;
+	-- first touch: sleeping, or overdue by the margin (expected next
+	-- purchase = latest purchase day + mean interval, halves rounded up)
+	t0 := (ld + LEAST(sleep_days::bigint,
+		  coalesce(floor(mean + 0.5)::bigint + overdue_margin_days, sleep_days))::integer)::timestamp
+		  AT TIME ZONE 'UTC';
+
+	-- touches of the current episode: after the latest purchase, up to as_of
+	IF (touches).first_sent_at > lts AND (touches).first_sent_at <= as_of THEN
+		first_at := (touches).first_sent_at;
+	END IF;
+	IF (touches).followup_sent_at > lts AND (touches).followup_sent_at <= as_of THEN
+		fu_at := (touches).followup_sent_at;
+	END IF;
+	IF (touches).final_sent_at > lts AND (touches).final_sent_at <= as_of THEN
+		fin_at := (touches).final_sent_at;
+	END IF;
+	IF (touches).farewell_sent_at > lts AND (touches).farewell_sent_at <= as_of THEN
+		fw_at := (touches).farewell_sent_at;
+	END IF;
+
+	IF fw_at IS NOT NULL THEN
+		r.status := 'suppressed';
+		RETURN r;
+	END IF;
+	r.status := 'in_sequence';
+	IF fin_at IS NOT NULL THEN
+		r.due_at := fin_at + make_interval(days => farewell_days);
+		IF r.due_at <= as_of THEN
+			r.step := 'farewell';
+		ELSE
+			r.next_step := 'farewell';
+			r.next_at := r.due_at;
+			r.due_at := NULL;
+		END IF;
+		RETURN r;
+	END IF;
+	IF first_at IS NOT NULL OR fu_at IS NOT NULL THEN
+		anchor := coalesce(first_at, fu_at);
+		IF fu_at IS NOT NULL THEN
+			r.due_at := anchor + make_interval(days => final_days);
+			IF r.due_at <= as_of THEN
+				r.step := 'final';
+				r.next_step := 'farewell';
+				r.next_at := as_of + make_interval(days => farewell_days);
+			ELSE
+				r.next_step := 'final';
+				r.next_at := r.due_at;
+				r.due_at := NULL;
+			END IF;
+			RETURN r;
+		END IF;
+		r.due_at := first_at + make_interval(hours => followup_hours);
+		opened := (touches).first_opened_at <= as_of OR (touches).first_clicked_at <= as_of;
+		IF r.due_at <= as_of THEN
+			r.step := CASE WHEN opened THEN 'followup_opened' ELSE 'followup_not_opened' END;
+			r.next_step := 'final';
+			r.next_at := anchor + make_interval(days => final_days);
+		ELSE
+			r.next_step := 'followup';
+			r.next_at := r.due_at;
+			r.due_at := NULL;
+		END IF;
+		RETURN r;
+	END IF;
+	IF as_of < t0 THEN
+		r.status := 'active';
+		r.next_step := 'first';
+		r.next_at := t0;
+		RETURN r;
+	END IF;
+	IF rec >= lost_days THEN
+		r.status := 'lost';
+		RETURN r;
+	END IF;
+	r.step := 'first';
+	r.due_at := t0;
+	r.next_step := 'followup';
+	r.next_at := as_of + make_interval(hours => followup_hours);
+	RETURN r;
+END
+$$;
+COMMENT ON FUNCTION winback_due(purchase_history, winback_touches, timestamptz, integer, integer, integer, integer, integer, integer) IS
+	'The win-back step due for a customer as of a time (first when sleeping for sleep_days or overdue_margin_days past the expected next purchase; followup_not_opened or followup_opened followup_hours later; final final_days after the first; farewell farewell_days after the final; then suppressed), and the next step with its time; a purchase restarts everything';
+
+-- Occasions: a birthday, or the anniversary of an order, falling in the
+-- window [as_of + lead_days, as_of + lead_days + window_days).  29 February
+-- is kept on 28 February in common years (feb29 => 'feb28', the default) or
+-- moved to 1 March (feb29 => 'mar01').
+
+CREATE FUNCTION occasion_date(year integer, on_day date, feb29 text DEFAULT 'feb28') RETURNS date
+	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	m integer := extract(month FROM on_day)::integer;
+	d integer := extract(day FROM on_day)::integer;
+BEGIN
+	IF NOT (feb29 = ANY (ARRAY['feb28', 'mar01'])) THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'feb29 must be ''feb28'' or ''mar01''',
+			DETAIL = format('Got "%s".', feb29);
+	END IF;
+	IF NOT isfinite(on_day) THEN
+		RAISE EXCEPTION USING ERRCODE = 'datetime_field_overflow',
+			MESSAGE = 'the day of an occasion must be finite';
+	END IF;
+	IF year < 1 OR year > 5874897 THEN
+		RAISE EXCEPTION USING ERRCODE = 'datetime_field_overflow',
+			MESSAGE = 'year of occasion_date is out of range',
+			DETAIL = format('Got %s.', year);
+	END IF;
+	IF m = 2 AND d = 29 AND NOT (year % 4 = 0 AND (year % 100 <> 0 OR year % 400 = 0)) THEN
+		IF feb29 = 'feb28' THEN
+			RETURN make_date(year, 2, 28);
+		END IF;
+		RETURN make_date(year, 3, 1);
+	END IF;
+	RETURN make_date(year, m, d);
+END
+$$;
+COMMENT ON FUNCTION occasion_date(integer, date, text) IS
+	'The day in the given year with the month and day of on_day; 29 February falls on 28 February (feb29 => ''feb28'') or 1 March (''mar01'') in common years';
+
+CREATE FUNCTION occasion_window_check(as_of date, lead_days integer, window_days integer) RETURNS date
+	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF lead_days < 0 OR lead_days > 366 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'lead_days must be between 0 and 366',
+			DETAIL = format('Got %s.', lead_days);
+	END IF;
+	IF window_days < 1 OR window_days > 366 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'window_days must be between 1 and 366',
+			DETAIL = format('Got %s.', window_days);
+	END IF;
+	IF NOT isfinite(as_of) THEN
+		RAISE EXCEPTION USING ERRCODE = 'datetime_field_overflow',
+			MESSAGE = 'as_of must be finite';
+	END IF;
+	RETURN as_of + lead_days;
+END
+$$;
+COMMENT ON FUNCTION occasion_window_check(date, integer, integer) IS
+	'Checks the window arguments of the occasion functions and returns its first day, as_of + lead_days';
+
+CREATE FUNCTION birthday_in_window(birthday date, as_of date, lead_days integer DEFAULT 7,
+	window_days integer DEFAULT 7, feb29 text DEFAULT 'feb28') RETURNS date
+	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s date := @extschema@.occasion_window_check(as_of, lead_days, window_days);
+	y integer;
+	c date;
+BEGIN
+	IF NOT isfinite(birthday) THEN
+		RAISE EXCEPTION USING ERRCODE = 'datetime_field_overflow',
+			MESSAGE = 'birthday must be finite';
+	END IF;
+	FOR y IN extract(year FROM s)::integer .. extract(year FROM s)::integer + 1 LOOP
+		c := @extschema@.occasion_date(y, birthday, feb29);
+		IF c >= s AND c < s + window_days AND c > birthday THEN
+			RETURN c;
+		END IF;
+	END LOOP;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION birthday_in_window(date, date, integer, integer, text) IS
+	'The birthday falling in [as_of + lead_days, as_of + lead_days + window_days), or NULL; 29 February per feb29 in common years';
+
+CREATE FUNCTION anniversary_in_window(ordered_on date, as_of date, lead_days integer DEFAULT 7,
+	window_days integer DEFAULT 7, years integer DEFAULT 1, feb29 text DEFAULT 'feb28') RETURNS date
+	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s date := @extschema@.occasion_window_check(as_of, lead_days, window_days);
+	c date;
+BEGIN
+	IF years < 1 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'years must be at least 1',
+			DETAIL = format('Got %s.', years);
+	END IF;
+	IF NOT isfinite(ordered_on) THEN
+		RAISE EXCEPTION USING ERRCODE = 'datetime_field_overflow',
+			MESSAGE = 'ordered_on must be finite';
+	END IF;
+	c := @extschema@.occasion_date(extract(year FROM ordered_on)::integer + years, ordered_on, feb29);
+	IF c >= s AND c < s + window_days THEN
+		RETURN c;
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION anniversary_in_window(date, date, integer, integer, integer, text) IS
+	'The anniversary, years after (default 1), of an order placed on ordered_on when it falls in [as_of + lead_days, as_of + lead_days + window_days), or NULL; 29 February per feb29 in common years';
+
+-- Send time: the hour of the week (0 = Monday 00:00-00:59 ... 167 = Sunday
+-- 23:00-23:59, wall-clock time in a named zone) at which a subscriber
+-- usually opens, and the next instant at that hour.
+
+CREATE FUNCTION usual_open_hour_sfunc(bigint[], timestamptz, text) RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION usual_open_hour_sfunc(bigint[], timestamptz, text, integer) RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION usual_open_hour_combine(bigint[], bigint[]) RETURNS bigint[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION usual_open_hour_final(bigint[]) RETURNS integer
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE usual_open_hour(opened_at timestamptz, zone text) (
+	SFUNC = usual_open_hour_sfunc, STYPE = bigint[], INITCOND = '{}',
+	FINALFUNC = usual_open_hour_final, COMBINEFUNC = usual_open_hour_combine,
+	PARALLEL = SAFE);
+CREATE AGGREGATE usual_open_hour(opened_at timestamptz, zone text, min_opens integer) (
+	SFUNC = usual_open_hour_sfunc, STYPE = bigint[], INITCOND = '{}',
+	FINALFUNC = usual_open_hour_final, COMBINEFUNC = usual_open_hour_combine,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE usual_open_hour(timestamptz, text) IS
+	'Hour of the week (0 = Monday 00h .. 167 = Sunday 23h, wall-clock time in the named zone) with most opens; ties to the hour with busier neighbours, then the earliest; NULL below 5 opens';
+COMMENT ON AGGREGATE usual_open_hour(timestamptz, text, integer) IS
+	'Hour of the week (0 = Monday 00h .. 167 = Sunday 23h, wall-clock time in the named zone) with most opens; ties to the hour with busier neighbours, then the earliest; NULL below min_opens opens';
+
+-- IMMUTABLE like PostgreSQL's own timezone(text, timestamptz): the answer
+-- depends on the arguments and the server's time zone rules only
+CREATE FUNCTION next_send_at(hour_of_week integer, zone text, after timestamptz) RETURNS timestamptz
+	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	local timestamp;
+	slot timestamp;
+BEGIN
+	IF hour_of_week < 0 OR hour_of_week > 167 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'hour_of_week must be between 0 and 167',
+			DETAIL = format('Got %s.', hour_of_week),
+			HINT = '0 is Monday 00:00-00:59, 167 is Sunday 23:00-23:59.';
+	END IF;
+	IF NOT isfinite(after) THEN
+		RAISE EXCEPTION USING ERRCODE = 'datetime_field_overflow',
+			MESSAGE = 'after of next_send_at must be finite';
+	END IF;
+	local := after AT TIME ZONE zone;
+	slot := date_trunc('week', local) + make_interval(hours => hour_of_week);
+	IF (slot AT TIME ZONE zone) < after THEN
+		slot := slot + interval '7 days';
+	END IF;
+	RETURN slot AT TIME ZONE zone;
+END
+$$;
+COMMENT ON FUNCTION next_send_at(integer, text, timestamptz) IS
+	'The first instant at or after "after" when the wall-clock time in the named zone is the start of the given hour of the week (0 = Monday 00h .. 167 = Sunday 23h)';
+
+-- Cohorts: retention by first-purchase month, from stored histories.
+--
+-- retention_counts(ph, as_of, months) counts, over the customers of a group
+-- (usually GROUP BY their first purchase month): the customers (first
+-- purchase on or before as_of), then for each month k = 0 .. months-1 after
+-- each customer's first purchase month, how many had month k begun by as_of
+-- ("eligible") and how many bought in it up to as_of ("active").  State and
+-- result: bigint[1 + 2 * months] = {customers, eligible[0..], active[0..]}.
+-- Only the public measures are read (first_purchase_day, recency_days), so
+-- the histories can come from any version of the type.
+
+CREATE FUNCTION retention_counts_sfunc(state bigint[], ph purchase_history, as_of date, months integer)
+	RETURNS bigint[]
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	f date;
+	mk date;
+	e date;
+	k integer;
+BEGIN
+	IF as_of IS NULL OR months IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+			MESSAGE = 'as_of and months of retention_counts must not be NULL';
+	END IF;
+	IF months < 1 OR months > 600 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'months of retention_counts must be between 1 and 600',
+			DETAIL = format('Got %s.', months);
+	END IF;
+	IF NOT isfinite(as_of) THEN
+		RAISE EXCEPTION USING ERRCODE = 'datetime_field_overflow',
+			MESSAGE = 'as_of of retention_counts must be finite';
+	END IF;
+	IF cardinality(state) = 0 THEN
+		state := array_fill(0::bigint, ARRAY[1 + 2 * months]);
+	ELSIF cardinality(state) <> 1 + 2 * months THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'months of retention_counts must be the same for every row';
+	END IF;
+	IF ph IS NULL THEN
+		RETURN state;
+	END IF;
+	f := @extschema@.first_purchase_day(ph);
+	IF f > as_of THEN
+		RETURN state;
+	END IF;
+	state[1] := state[1] + 1;
+	FOR k IN 0 .. months - 1 LOOP
+		mk := (date_trunc('month', f::timestamp) + make_interval(months => k))::date;
+		EXIT WHEN mk > as_of;
+		state[2 + k] := state[2 + k] + 1;
+		e := LEAST((mk::timestamp + interval '1 month')::date - 1, as_of);
+		IF @extschema@.recency_days(ph, e) <= e - mk THEN
+			state[2 + months + k] := state[2 + months + k] + 1;
+		END IF;
+	END LOOP;
+	RETURN state;
+END
+$$;
+
+CREATE FUNCTION retention_counts_combine(a bigint[], b bigint[]) RETURNS bigint[]
+	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF cardinality(b) = 0 THEN
+		RETURN a;
+	END IF;
+	IF cardinality(a) = 0 THEN
+		RETURN b;
+	END IF;
+	IF cardinality(a) <> cardinality(b) THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'months of retention_counts must be the same for every row';
+	END IF;
+	RETURN ARRAY(SELECT x + y FROM unnest(a, b) AS u(x, y));
+END
+$$;
+
+CREATE AGGREGATE retention_counts(ph purchase_history, as_of date, months integer) (
+	SFUNC = retention_counts_sfunc, STYPE = bigint[], INITCOND = '{}',
+	COMBINEFUNC = retention_counts_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention_counts(purchase_history, date, integer) IS
+	'Cohort counts over purchase histories: {customers, eligible[month 0 .. months-1], active[month 0 .. months-1]}, month k counted from each customer''s first purchase month, eligible when it has begun by as_of, active when the customer bought in it by as_of';
+
+CREATE FUNCTION retention_rows(counts bigint[])
+	RETURNS TABLE (month integer, customers bigint, eligible bigint, active bigint, retention double precision)
+	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	m integer;
+BEGIN
+	IF cardinality(counts) = 0 THEN
+		RETURN;
+	END IF;
+	IF array_ndims(counts) <> 1 OR cardinality(counts) % 2 <> 1 OR array_lower(counts, 1) <> 1
+		OR array_position(counts, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'counts must be the result of retention_counts',
+			DETAIL = 'Expected a one-dimensional array of 1 + 2 * months non-NULL counts.';
+	END IF;
+	m := (cardinality(counts) - 1) / 2;
+	RETURN QUERY
+		SELECT k, counts[1], counts[2 + k], counts[2 + m + k],
+		       counts[2 + m + k]::double precision / counts[2 + k]
+		FROM generate_series(0, m - 1) AS k
+		WHERE counts[2 + k] > 0
+		ORDER BY k;
+END
+$$;
+COMMENT ON FUNCTION retention_rows(bigint[]) IS
+	'One row per month k of a retention_counts result with eligible customers: the cohort size, eligible and active customers and the retention active / eligible';
+
+CREATE FUNCTION retention_svg(cohorts date[], counts bigint[], title text DEFAULT 'Retention by first-purchase month')
+	RETURNS text
+	LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cw constant integer := 52;		-- cell width
+	ch constant integer := 26;		-- cell height
+	x0 constant integer := 170;		-- left margin (cohort labels)
+	y0 constant integer := 70;		-- top margin (title, month numbers)
+	n integer;
+	m integer;
+	w integer;
+	h integer;
+	svg text;
+	i integer;
+	k integer;
+	el bigint;
+	act bigint;
+	t double precision;
+BEGIN
+	IF cardinality(cohorts) = 0 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'retention_svg needs at least one cohort';
+	END IF;
+	IF array_ndims(counts) <> 2 OR array_length(counts, 1) <> cardinality(cohorts)
+		OR array_length(counts, 2) % 2 <> 1 OR array_position(cohorts, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'counts must hold one retention_counts row per cohort',
+			DETAIL = format('Got %s cohorts and counts of dimensions %s.', cardinality(cohorts),
+				coalesce(array_dims(counts), 'none')),
+			HINT = 'Pass array_agg(cohort ORDER BY cohort) and array_agg(counts ORDER BY cohort).';
+	END IF;
+	n := cardinality(cohorts);
+	m := (array_length(counts, 2) - 1) / 2;
+	w := x0 + m * cw + 20;
+	h := y0 + n * ch + 50;
+	svg := format('<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s" font-family="Helvetica, Arial, sans-serif">', w, h, w, h)
+		|| '<rect width="100%" height="100%" fill="white"/>'
+		|| format('<text x="%s" y="24" font-size="16" font-weight="bold" text-anchor="middle">%s</text>',
+			w / 2, replace(replace(replace(title, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'))
+		|| format('<text x="%s" y="44" font-size="11" text-anchor="middle">share of each cohort buying in month k after its first purchase month</text>', w / 2);
+	FOR k IN 0 .. m - 1 LOOP
+		svg := svg || format('<text x="%s" y="%s" font-size="11" text-anchor="middle">%s</text>',
+			x0 + k * cw + cw / 2, y0 - 6, k);
+	END LOOP;
+	FOR i IN 1 .. n LOOP
+		svg := svg || format('<text x="%s" y="%s" font-size="11" text-anchor="end">%s (%s)</text>',
+			x0 - 8, y0 + (i - 1) * ch + ch / 2 + 4, to_char(cohorts[i], 'YYYY-MM'),
+			counts[i][1]);
+		FOR k IN 0 .. m - 1 LOOP
+			el := counts[i][2 + k];
+			act := counts[i][2 + m + k];
+			CONTINUE WHEN el IS NULL OR el <= 0;
+			t := least(greatest(act::double precision / el, 0), 1);
+			svg := svg || format('<rect x="%s" y="%s" width="%s" height="%s" fill="rgb(%s,%s,%s)" stroke="#ccc"/>',
+					x0 + k * cw, y0 + (i - 1) * ch, cw, ch,
+					round(255 - t * 235), round(255 - t * 200), round(255 - t * 135))
+				|| format('<text x="%s" y="%s" font-size="11" text-anchor="middle" fill="%s">%s%%</text>',
+					x0 + k * cw + cw / 2, y0 + (i - 1) * ch + ch / 2 + 4,
+					CASE WHEN t > 0.55 THEN 'white' ELSE 'black' END, round((100 * t)::numeric, 1));
+		END LOOP;
+	END LOOP;
+	svg := svg || format('<text x="%s" y="%s" font-size="12" text-anchor="middle">months since the first purchase month →</text>',
+		x0 + m * cw / 2, y0 + n * ch + 30) || '</svg>';
+	RETURN svg;
+END
+$$;
+COMMENT ON FUNCTION retention_svg(date[], bigint[], text) IS
+	'Retention triangle as an SVG heat map: one row per cohort (cohort dates and a 2-D array of their retention_counts, in the same order), one column per month since the first purchase month';
+
+-- The business case: reactivated customers' baskets against new customers'.
+CREATE FUNCTION order_kind(previous_ordered_at timestamptz, ordered_at timestamptz, sleep_days integer DEFAULT 90)
+	RETURNS text
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF sleep_days IS NULL OR sleep_days < 1 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'sleep_days of order_kind must be at least 1',
+			DETAIL = format('Got %s.', coalesce(sleep_days::text, 'NULL'));
+	END IF;
+	IF ordered_at IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF previous_ordered_at IS NULL THEN
+		RETURN 'new';
+	END IF;
+	IF NOT isfinite(ordered_at) OR NOT isfinite(previous_ordered_at) THEN
+		RAISE EXCEPTION USING ERRCODE = 'datetime_field_overflow',
+			MESSAGE = 'order times of order_kind must be finite';
+	END IF;
+	IF (ordered_at AT TIME ZONE 'UTC')::date - (previous_ordered_at AT TIME ZONE 'UTC')::date >= sleep_days THEN
+		RETURN 'reactivated';
+	END IF;
+	RETURN 'repeat';
+END
+$$;
+COMMENT ON FUNCTION order_kind(timestamptz, timestamptz, integer) IS
+	'Kind of an order from the time of the customer''s previous order: new (none), reactivated (at least sleep_days UTC days later), else repeat';
+
+-- Personal offers: the value at the latest time (last purchased category,
+-- last product) and a customer's top categories by net spend.
+
+CREATE FUNCTION latest_value_sfunc(internal, text, timestamptz) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION latest_value_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION latest_value_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION latest_value_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION latest_value_final(internal) RETURNS text
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE latest_value(value text, at timestamptz) (
+	SFUNC = latest_value_sfunc, STYPE = internal,
+	FINALFUNC = latest_value_final, FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = latest_value_combine,
+	SERIALFUNC = latest_value_serialize, DESERIALFUNC = latest_value_deserialize,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE latest_value(text, timestamptz) IS
+	'The value of the row with the latest time (ties: the greatest value in byte order); rows with a NULL value or time are skipped; exact under parallel plans';
+
+CREATE FUNCTION top_categories_sfunc(internal, text, numeric, integer) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION top_categories_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION top_categories_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION top_categories_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION top_categories_final(internal) RETURNS text[]
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE top_categories(category text, amount numeric, n integer) (
+	SFUNC = top_categories_sfunc, STYPE = internal,
+	FINALFUNC = top_categories_final, FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = top_categories_combine,
+	SERIALFUNC = top_categories_serialize, DESERIALFUNC = top_categories_deserialize,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE top_categories(text, numeric, integer) IS
+	'The n categories with the greatest positive net spend (exact numeric sums, refunds netted), greatest first, ties in byte order of the name; NULL when none';
