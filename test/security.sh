@@ -93,7 +93,7 @@ calls() {
 		q -d "$1" -c "SET search_path = public, pg_catalog" -f test/support/calls.sql >/dev/null
 }
 
-echo "1..26"
+echo "1..27"
 
 for db in sec_ref sec_su sec_trusted sec_upgrade; do
 	q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
@@ -182,6 +182,22 @@ VALUES ('sec_map', 1, 'Top', 4, 5, 4, 5);
 SQL
 ok_cmd "superuser calls every extension body after the update" calls sec_upgrade
 ok "no planted object ran after the update" "$(captured sec_upgrade)" 0
+
+# every body that is parsed at call time runs under a pinned search_path
+# (bodies parsed at creation, SQL-standard RETURN / BEGIN ATOMIC, are
+# checked above through their recorded dependencies)
+ok "every PL/pgSQL and string-bodied SQL function sets search_path = pg_catalog, pg_temp" \
+	"$(q -d sec_su <<'SQL'
+SET search_path = pg_catalog;
+SELECT coalesce(string_agg(p.oid::regprocedure::text, ', '), 'none')
+FROM pg_proc p
+JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'reactivation'
+WHERE p.prolang IN (SELECT oid FROM pg_language WHERE lanname IN ('sql', 'plpgsql'))
+  AND p.prosqlbody IS NULL
+  AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false);
+SQL
+)" none
 
 for db in sec_ref sec_su sec_trusted sec_upgrade; do
 	q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
