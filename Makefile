@@ -31,6 +31,7 @@ REGRESS = \
 	engagement \
 	engagement_parallel \
 	btyd_models \
+	btyd_io \
 	scores \
 	segments \
 	lifecycle \

@@ -137,7 +137,7 @@ FROM pub;
 -- expected spend and CLV
 SELECT round(expected_spend(gg, 2, 30)::numeric, 4) AS spend_2_30,
        round(expected_spend(gg, 0, 0)::numeric, 4) AS population_mean,
-       expected_spend('gamma_gamma(p=1,q=0.5,gamma=1)', 0, 0) AS no_mean,
+       round(expected_spend('gamma_gamma(p=1,q=0.5,gamma=1)', 1, 2)::numeric, 4) AS q_below_1_with_x,
        round(clv(bg, gg, 2, 30.43, 38.86, 22.35, 52, 0, 52)::numeric, 6)
          = round((expected_purchases(bg, 52, 2, 30.43, 38.86) * expected_spend(gg, 2, 22.35))::numeric, 6) AS clv_undiscounted,
        clv(bg, gg, 2, 30.43, 38.86, 22.35, 52, 0.01, 4.345) < clv(bg, gg, 2, 30.43, 38.86, 22.35, 52, 0, 4.345) AS discount_lowers,
@@ -188,6 +188,24 @@ SELECT expected_purchases(bg, -1) FROM pub;
 SELECT prob_purchases(bg, 1.5, 10) FROM pub;
 SELECT clv(bg, gg, 1, 1, 2, 10, 10, -1) FROM pub;
 SELECT clv(bg, gg, 1, 1, 2, 10, 10, 0.1, 0) FROM pub;
+
+-- undefined or infinite results are errors, never Infinity or NaN
+SELECT expected_spend('gamma_gamma(p=1,q=0.5,gamma=1)', 0, 0);
+SELECT expected_spend('gamma_gamma(p=0.25,q=1,gamma=1)', 0, 0);
+SELECT expected_spend('gamma_gamma(p=1,q=2,gamma=1e308)', 1, 1e308);
+SELECT clv(bg, 'gamma_gamma(p=1,q=0.5,gamma=1)', 0, 0, 2, 0, 10, 0.1) FROM pub;
+SELECT clv(bg, gg, 1, 1, 2, 10, 1000, -0.999999) FROM pub;
+SELECT clv(bg, gg, 1, 1, 2, 10, 1, -0.999999) > 0 AS one_step_is_finite FROM pub;
+-- btyd_simulate is bounded in work: the expected purchases are checked
+-- before drawing (at most 2e7 a call), and so are the draws themselves
+-- (seed 5 draws a rate above twice the mean of 1e7 expected purchases)
+SELECT count(*) FROM btyd_simulate('pareto_nbd(r=1,alpha=1,s=1e-9,beta=1e9)', 1, 1e7, 5);
+SELECT x FROM btyd_simulate('pareto_nbd(r=1,alpha=1,s=1e-9,beta=1e9)', 1, 1e7, 3);
+SELECT count(*) FROM btyd_simulate('bgnbd(r=100,alpha=0.001,a=1,b=1000)', 1000, 100, 1);
+SELECT count(*) FROM btyd_simulate('pareto_nbd(r=1e6,alpha=1e-6,s=1,beta=1)', 1, 1, 1);
+SELECT count(*) FROM btyd_simulate('gamma_gamma(p=1,q=2,gamma=3)', 20000000, 0, 1);
+SELECT count(*) FROM btyd_simulate('bgnbd(r=0.001,alpha=1e-5,a=1,b=1e9)', 10000, 900, 3);
+SELECT count(*) FROM btyd_simulate('bgnbd(r=1,alpha=1,a=1,b=1)', 10, -1, 1);
 
 -- the wrong kind of model is an error
 SELECT p_alive(gg, 1, 1, 2) FROM pub;

@@ -20,6 +20,12 @@
 #define BTYD_MAX_X			1.0e9
 
 /*
+ * Most purchases one btyd_simulate call draws (under a second of work),
+ * checked before work against the expected count and again while drawing.
+ */
+#define BTYD_SIM_MAX_EVENTS	2.0e7
+
+/*
  * BtydModel: the on-disk (varlena) form of the btyd_model type.
  * Fixed size; validated by btyd_model_validate() whenever read from outside.
  */

@@ -14,6 +14,7 @@
 #include "miscadmin.h"
 #include "portability/instr_time.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
@@ -356,18 +357,67 @@ expect_key(const char **p, const char *key, const char *input)
 	expect_char(p, '=', input);
 }
 
+/*
+ * read_double
+ *		A float8 read exactly as core float8in reads one (strtod, and a
+ *		subnormal accepted rather than reported as out of range), so that every
+ *		finite double btyd_model_out prints, and every one binary input accepts,
+ *		reads back bit for bit.  Stops at the first character after the number
+ *		(and any blanks); range checks are left to btyd_model_validate().
+ */
 static double
 read_double(const char **p, const char *input, const char *key)
 {
 	char	   *end;
+	bool		have_error = false;
 	double		v;
 
 	skip_ws(p);
-	errno = 0;
-	v = strtod(*p, &end);
-	if (end == *p || errno == ERANGE || !isfinite(v))
+	v = float8in_internal_opt_error((char *) *p, &end, "btyd_model", input, &have_error);
+	if (have_error)
 		model_syntax_error(input, psprintf("Invalid number for \"%s\".", key));
 	*p = end;
+	return v;
+}
+
+/*
+ * read_int64
+ *		A non-negative whole number of at most max, converted by the core
+ *		int64 parser (pg_strtoint64), never through a double: n can be any
+ *		int64 that binary input accepts.  The token is checked here first
+ *		(optional sign, 1 to 19 significant digits, not above max) so that
+ *		the error names the field.
+ */
+static int64
+read_int64(const char **p, const char *input, const char *key, int64 max)
+{
+	char		buf[32];
+	const char *q;
+	const char *digits;
+	int			len;
+	int64		v;
+
+	skip_ws(p);
+	q = *p;
+	if (*q == '+' || *q == '-')
+		q++;
+	while (*q == '0' && q[1] >= '0' && q[1] <= '9')
+		q++;
+	digits = q;
+	while (*q >= '0' && *q <= '9')
+		q++;
+	len = (int) (q - digits);
+	if (len == 0)
+		model_syntax_error(input, psprintf("Invalid whole number for \"%s\".", key));
+	if (len > 19 || (len == 19 && strncmp(digits, "9223372036854775807", 19) > 0))
+		model_syntax_error(input, psprintf("\"%s\" is out of range.", key));
+	memcpy(buf, *p, q - *p);
+	buf[q - *p] = '\0';
+	v = pg_strtoint64(buf);
+	if (v < 0 || v > max)
+		model_syntax_error(input, psprintf("\"%s\" must be a whole number from 0 to " INT64_FORMAT ".",
+										   key, max));
+	*p = q;
 	return v;
 }
 
@@ -408,23 +458,15 @@ btyd_model_in(PG_FUNCTION_ARGS)
 	skip_ws(&p);
 	if (*p == ';')
 	{
-		double		v;
-
 		p++;
 		expect_key(&p, "loglik", input);
 		m->loglik = read_double(&p, input, "loglik");
 		expect_char(&p, ',', input);
 		expect_key(&p, "n", input);
-		v = read_double(&p, input, "n");
-		if (v < 0 || v != floor(v) || v > 9.0e18)
-			model_syntax_error(input, "n must be a non-negative whole number.");
-		m->n_customers = (int64) v;
+		m->n_customers = read_int64(&p, input, "n", PG_INT64_MAX);
 		expect_char(&p, ',', input);
 		expect_key(&p, "iterations", input);
-		v = read_double(&p, input, "iterations");
-		if (v < 0 || v != floor(v) || v > PG_INT32_MAX)
-			model_syntax_error(input, "iterations must be a non-negative whole number.");
-		m->iterations = (int32) v;
+		m->iterations = (int32) read_int64(&p, input, "iterations", PG_INT32_MAX);
 		expect_char(&p, ',', input);
 		expect_key(&p, "converged", input);
 		skip_ws(&p);
@@ -1055,6 +1097,10 @@ btyd_fit_final(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------
  */
 
+/*
+ * A score that came out NaN or infinite is an ERROR, never a value: the
+ * arguments were in range but the number does not exist in a double.
+ */
 static void
 check_result(double v, const char *fname)
 {
@@ -1062,6 +1108,29 @@ check_result(double v, const char *fname)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("%s: result is not a number for these inputs", fname)));
+	if (isinf(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: result is out of range for these inputs", fname),
+				 errdetail("The result does not fit in double precision.")));
+}
+
+/*
+ * The Gamma-Gamma expected mean spend p (gamma + m x) / (p x + q - 1)
+ * exists only when p x + q > 1 (for x = 0, the population mean, q > 1):
+ * otherwise the mean of the spend distribution is infinite.  An ERROR
+ * naming the arguments, checked before any other work by the callers.
+ */
+static void
+check_spend_defined(const BtydModel *g, double x, const char *fname)
+{
+	if (!(g->params[0] * x + g->params[1] > 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is undefined for this gg_model and x: p * x + q must be greater than 1", fname),
+				 errdetail("The model has p = %g and q = %g, and x is %g.",
+						   g->params[0], g->params[1], x),
+				 errhint("With q <= 1 the Gamma-Gamma mean spend of a customer without repeat purchases is infinite; score only customers with enough repeat purchases, or refit.")));
 }
 
 /* p_alive(model, x, t_x, T) */
@@ -1146,12 +1215,17 @@ btyd_expected_spend_sql(PG_FUNCTION_ARGS)
 	double		x = PG_GETARG_FLOAT8(1),
 				ms = PG_GETARG_FLOAT8(2);
 
+	double		v;
+
 	check_x(x);
 	if (x > 0.0)
 		check_mean_spend(ms);
 	else
 		ms = 0.0;
-	PG_RETURN_FLOAT8(btyd_expected_spend(m->params, x, ms));
+	check_spend_defined(m, x, "expected_spend");
+	v = btyd_expected_spend(m->params, x, ms);
+	check_result(v, "expected_spend");
+	PG_RETURN_FLOAT8(v);
 }
 
 /*
@@ -1212,7 +1286,19 @@ btyd_clv_sql(PG_FUNCTION_ARGS)
 				 errmsg("horizon / period must be at most 100000 discounting steps"),
 				 errdetail("horizon is %g and period is %g.", horizon, period)));
 	nsteps = (long) steps;
+	check_spend_defined(g, x, "clv");
+	/*
+	 * The largest discount factor is (1 + rate)^-nsteps (rate < 0): past
+	 * about 1e300 every non-zero step overflows, so say so before working.
+	 */
+	if (rate < 0.0 && -(double) nsteps * log1p(rate) > 690.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("discount_rate %g over %ld discounting steps is out of range", rate, nsteps),
+				 errdetail("The discount factor (1 + discount_rate)^-k would exceed 1e300."),
+				 errhint("Use a discount_rate closer to 0 or a shorter horizon.")));
 	spend = btyd_expected_spend(g->params, x, ms);
+	check_result(spend, "clv");
 	for (k = 1; k <= nsteps; k++)
 	{
 		double		tk = Min(horizon, k * period);
@@ -1277,6 +1363,47 @@ draw_exp(pg_prng_state *rs, double rate)
 }
 
 /*
+ * Bounded work: one call draws at most BTYD_SIM_MAX_EVENTS purchases.
+ * Checked before any work against an upper bound of the expected count
+ * (n E[lambda] duration = n r duration / alpha for the count models, whose
+ * purchases cannot outrun a Poisson process of the customer's rate; 10 per
+ * customer for gamma_gamma); sim_count_event() enforces the same cap on the
+ * draws themselves, since a heavy-tailed rate can exceed its mean.
+ */
+static void
+check_simulation_work(const BtydModel *m, int32 n, double duration)
+{
+	double		per_customer;
+
+	if (m->kind == BTYD_GAMMA_GAMMA)
+		per_customer = 10.0;
+	else
+		per_customer = m->params[0] / m->params[1] * duration;
+	if (!((double) n * per_customer <= BTYD_SIM_MAX_EVENTS))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("btyd_simulate would draw too many purchases: about %.3g for n = %d and duration = %g",
+						(double) n * per_customer, n, duration),
+				 errdetail("One call draws at most %.0f purchases (expected purchases per customer %.3g).",
+						   BTYD_SIM_MAX_EVENTS, per_customer),
+				 errhint("Use fewer customers, a shorter duration, or several calls with different seeds.")));
+}
+
+static inline void
+sim_count_event(double *events)
+{
+	*events += 1.0;
+	if (*events > BTYD_SIM_MAX_EVENTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("btyd_simulate drew more than %.0f purchases", BTYD_SIM_MAX_EVENTS),
+				 errdetail("The model's purchase rates are heavy-tailed: a few simulated customers buy far more than the mean."),
+				 errhint("Use fewer customers or a shorter duration.")));
+	if (fmod(*events, 1048576.0) == 0.0)
+		CHECK_FOR_INTERRUPTS();
+}
+
+/*
  * btyd_simulate(model, n, T, seed) -> (x, t_x, T, mean_spend): n customers
  * drawn from the model, each observed for T time units after the first
  * purchase.  bgnbd: lambda ~ Gamma(r, alpha), p ~ Beta(a, b); after each
@@ -1297,12 +1424,14 @@ btyd_simulate(PG_FUNCTION_ARGS)
 	pg_prng_state rs;
 	int32		i;
 	const double *pr = m->params;
+	double		events = 0.0;
 
 	if (n < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("n must not be negative")));
-	check_horizon(T, "T");
+	check_horizon(T, "duration");
+	check_simulation_work(m, n, T);
 	InitMaterializedSRF(fcinfo, 0);
 	pg_prng_seed(&rs, (uint64) seed);
 
@@ -1322,7 +1451,10 @@ btyd_simulate(PG_FUNCTION_ARGS)
 
 			x = 1 + (i % 10);
 			for (j = 0; j < (int) x; j++)
+			{
+				sim_count_event(&events);
 				sum += draw_gamma(&rs, pr[0]) / nu;
+			}
 			values[3] = Float8GetDatum(sum / x);
 			nulls[1] = nulls[2] = true;
 		}
@@ -1354,10 +1486,9 @@ btyd_simulate(PG_FUNCTION_ARGS)
 					t += draw_exp(&rs, lambda);
 					if (t > end || x >= BTYD_MAX_X)
 						break;
+					sim_count_event(&events);
 					x += 1.0;
 					tx = t;
-					if (fmod(x, 1048576.0) == 0.0)
-						CHECK_FOR_INTERRUPTS();
 					if (m->kind == BTYD_BGNBD && pg_prng_double(&rs) < p)
 						break;
 				}
