@@ -11,7 +11,10 @@ OBJS = \
 	src/engagement.o \
 	src/engagement_measures.o \
 	src/btyd_math.o \
-	src/models_btyd.o \
+	src/btyd_model.o \
+	src/btyd_fit_agg.o \
+	src/btyd_score.o \
+	src/btyd_simulate.o \
 	src/scoring.o \
 	src/segments.o \
 	src/lifecycle.o \

@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 
 /* model kinds, stored in BtydModel.kind and the fit state */
 #define BTYD_BGNBD			1
@@ -66,6 +67,20 @@ typedef struct BtydFitResult
 	int			iterations;
 	bool		converged;
 } BtydFitResult;
+
+/* btyd_model.c: the type, and the argument checks every entry point uses */
+extern void btyd_check_finite(double v, const char *argname);
+extern void btyd_check_x(double x);
+extern void btyd_check_triple(double x, double tx, double T);
+extern void btyd_check_mean_spend(double m);
+extern void btyd_check_penalizer(double pen);
+extern void btyd_check_horizon(double t, const char *argname);
+extern void btyd_model_validate(const BtydModel *m, int errc);
+extern BtydModel *btyd_model_new(int kind);
+extern BtydModel *btyd_get_model(FunctionCallInfo fcinfo, int argno);
+extern BtydModel *btyd_get_count_model(FunctionCallInfo fcinfo, int argno, const char *fname);
+extern BtydModel *btyd_get_spend_model(FunctionCallInfo fcinfo, int argno, const char *fname);
+extern void btyd_append_double(StringInfo buf, double v);
 
 /* btyd_math.c */
 extern int	btyd_nparams(int kind);

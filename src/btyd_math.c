@@ -4,7 +4,7 @@
  *		Buy-Till-You-Die models (BG/NBD, Pareto/NBD, Gamma-Gamma).
  *
  * Everything here is plain double arithmetic on already-validated input;
- * the SQL layer (models_btyd.c) checks arguments before calling in.  All
+ * the SQL layer (btyd_model.c, btyd_score.c) checks arguments first.  All
  * likelihoods are computed in log space (lgamma, log-sum-exp) so that
  * customers with hundreds of purchases neither overflow nor underflow.
  */
@@ -821,6 +821,192 @@ hessian_min_eigenvalue(const FitProblem *fp, const double *theta)
 	return min_eigenvalue(A, fp->np);
 }
 
+/* the problem's weights, and for BG/NBD its tables of distinct times */
+static void
+fit_problem_init(FitProblem *fp, int kind, const BtydObs *obs, int nobs, double penalizer)
+{
+	int			i;
+
+	fp->kind = kind;
+	fp->np = btyd_nparams(kind);
+	fp->obs = obs;
+	fp->nobs = nobs;
+	fp->penalizer = penalizer;
+	fp->wsum = 0.0;
+	for (i = 0; i < nobs; i++)
+		fp->wsum += obs[i].w;
+	fp->nuv = 0;
+	fp->uv = fp->lg = fp->iv = NULL;
+	fp->iT = fp->itx = NULL;
+	if (kind == BTYD_BGNBD && nobs > 0)
+		bgnbd_build_tables(fp);
+}
+
+static void
+fit_problem_free(FitProblem *fp)
+{
+	if (fp->uv)
+	{
+		pfree(fp->uv);
+		pfree(fp->iT);
+		pfree(fp->itx);
+		pfree(fp->lg);
+		pfree(fp->iv);
+	}
+}
+
+static void
+set_identity(double H[BTYD_MAX_PARAMS][BTYD_MAX_PARAMS], int np, double diag)
+{
+	int			i,
+				j;
+
+	for (i = 0; i < np; i++)
+		for (j = 0; j < np; j++)
+			H[i][j] = (i == j) ? diag : 0.0;
+}
+
+/*
+ * Search direction d = -H g and its slope g'd; when that is not a descent
+ * direction, H is reset to the identity and d = -g (steepest descent).
+ * Returns the slope; *dmax is the largest |d_i|.
+ */
+static double
+bfgs_direction(double H[BTYD_MAX_PARAMS][BTYD_MAX_PARAMS], int np, const double *g,
+			   double *d, double *dmax)
+{
+	double		slope = 0.0;
+	int			i,
+				j;
+
+	*dmax = 0.0;
+	for (i = 0; i < np; i++)
+	{
+		d[i] = 0.0;
+		for (j = 0; j < np; j++)
+			d[i] -= H[i][j] * g[j];
+		slope += d[i] * g[i];
+		*dmax = Max(*dmax, fabs(d[i]));
+	}
+	if (slope < 0.0)
+		return slope;
+	set_identity(H, np, 1.0);
+	slope = 0.0;
+	*dmax = 0.0;
+	for (i = 0; i < np; i++)
+	{
+		d[i] = -g[i];
+		slope -= g[i] * g[i];
+		*dmax = Max(*dmax, fabs(d[i]));
+	}
+	return slope;
+}
+
+/*
+ * Backtracking Armijo line search from theta along d (first step capped so
+ * that no log-parameter moves by more than 2), at most 50 halvings, every
+ * trial point clamped to +-FIT_THETA_BOUND.  On success the accepted point,
+ * its objective and gradient are in tn, *fn, gn.
+ */
+static bool
+line_search(const FitProblem *fp, const double *theta, double f, const double *d,
+			double slope, double dmax, double *tn, double *fn, double *gn)
+{
+	double		step = (dmax > 2.0) ? 2.0 / dmax : 1.0;
+	int			ls,
+				i;
+
+	for (ls = 0; ls < 50; ls++)
+	{
+		for (i = 0; i < fp->np; i++)
+		{
+			tn[i] = theta[i] + step * d[i];
+			tn[i] = Max(-FIT_THETA_BOUND, Min(FIT_THETA_BOUND, tn[i]));
+		}
+		*fn = fit_objective(fp, tn, gn);
+		if (isfinite(*fn) && *fn <= f + 1e-4 * step * slope)
+			return true;
+		step *= 0.5;
+	}
+	return false;
+}
+
+/*
+ * BFGS update of the inverse Hessian H from the step s and the gradient
+ * change y (Nocedal & Wright 2006, eq. 6.17), skipped without curvature;
+ * before the first update H is scaled to s'y / y'y (N&W eq. 6.20).
+ */
+static void
+bfgs_update(double H[BTYD_MAX_PARAMS][BTYD_MAX_PARAMS], int np, const double *s,
+			const double *y, bool first)
+{
+	double		Hy[BTYD_MAX_PARAMS];
+	double		sy = 0.0,
+				yHy = 0.0;
+	int			i,
+				j;
+
+	for (i = 0; i < np; i++)
+		sy += s[i] * y[i];
+	if (!(sy > 1e-12))
+		return;
+	if (first)
+	{
+		double		yy = 0.0;
+
+		for (i = 0; i < np; i++)
+			yy += y[i] * y[i];
+		set_identity(H, np, sy / yy);
+	}
+	for (i = 0; i < np; i++)
+	{
+		Hy[i] = 0.0;
+		for (j = 0; j < np; j++)
+			Hy[i] += H[i][j] * y[j];
+		yHy += y[i] * Hy[i];
+	}
+	for (i = 0; i < np; i++)
+		for (j = 0; j < np; j++)
+			H[i][j] += ((sy + yHy) * s[i] * s[j]) / (sy * sy)
+				- (Hy[i] * s[j] + s[i] * Hy[j]) / sy;
+}
+
+/*
+ * The result of a finished search at theta: parameters, the convergence
+ * verdict (no log-parameter beyond +-FIT_THETA_DEGEN, and an identified
+ * optimum: the Hessian's smallest eigenvalue above FIT_MIN_CURVATURE) and
+ * the unpenalized log-likelihood.
+ */
+static void
+fit_result(const FitProblem *fp, const double *theta, int iterations, bool converged,
+		   BtydFitResult *res)
+{
+	int			i;
+
+	for (i = 0; i < fp->np; i++)
+	{
+		res->params[i] = exp(theta[i]);
+		if (fabs(theta[i]) > FIT_THETA_DEGEN)
+			converged = false;
+	}
+	if (converged)
+	{
+		double		lmin = hessian_min_eigenvalue(fp, theta);
+
+		elog(DEBUG1, "btyd fit: smallest Hessian eigenvalue %g", lmin);
+		if (!(lmin > FIT_MIN_CURVATURE))
+			converged = false;
+	}
+	res->iterations = iterations;
+	res->converged = converged;
+	res->loglik = btyd_loglik(fp->kind, res->params, fp->obs, fp->nobs);
+	if (!isfinite(res->loglik))
+	{
+		res->loglik = 0.0;
+		res->converged = false;
+	}
+}
+
 /*
  * Maximum-likelihood fit by BFGS on log-parameters (so every parameter stays
  * positive) with a backtracking Armijo line search, steps capped at 2 in
@@ -850,55 +1036,33 @@ btyd_fit(int kind, const BtydObs *obs, int nobs, double penalizer, BtydFitResult
 				f_mark = 0.0;
 	int			np = btyd_nparams(kind);
 	int			i,
-				j,
 				iter;
 	bool		converged = false;
 	bool		reset_done = false;
 
-	fp.kind = kind;
-	fp.np = np;
-	fp.obs = obs;
-	fp.nobs = nobs;
-	fp.penalizer = penalizer;
-	fp.wsum = 0.0;
-	for (i = 0; i < nobs; i++)
-		fp.wsum += obs[i].w;
-	fp.nuv = 0;
-	fp.uv = fp.lg = fp.iv = NULL;
-	fp.iT = fp.itx = NULL;
-	if (kind == BTYD_BGNBD && nobs > 0)
-		bgnbd_build_tables(&fp);
-
+	fit_problem_init(&fp, kind, obs, nobs, penalizer);
 	memset(res, 0, sizeof(*res));
 	for (i = 0; i < np; i++)
 		res->params[i] = 1.0;
-	res->loglik = 0.0;
 	if (nobs == 0 || fp.wsum <= 0.0)
 		return;
-
 	f = fit_objective(&fp, theta, g);
 	if (!isfinite(f))
 		return;
-
-	for (i = 0; i < np; i++)
-		for (j = 0; j < np; j++)
-			H[i][j] = (i == j) ? 1.0 : 0.0;
+	set_identity(H, np, 1.0);
 
 	for (iter = 0; iter < FIT_MAX_ITER; iter++)
 	{
 		double		gmax = 0.0,
-					dmax = 0.0,
-					slope = 0.0,
-					step = 1.0,
-					sy = 0.0;
-		bool		accepted = false;
-		int			ls;
+					dmax,
+					slope;
 
 		CHECK_FOR_INTERRUPTS();
 		for (i = 0; i < np; i++)
 			gmax = Max(gmax, fabs(g[i]));
 		elog(DEBUG2, "btyd fit iteration %d: f = %.12g, |g| = %g, theta = (%g, %g, %g, %g)",
 			 iter, f, gmax, theta[0], theta[1], theta[2], np > 3 ? theta[3] : 0.0);
+
 		/*
 		 * Absolute tolerance: the gradient in log-parameters does not depend
 		 * on the time unit, while f does (by a constant), so a tolerance
@@ -914,7 +1078,7 @@ btyd_fit(int kind, const BtydObs *obs, int nobs, double penalizer, BtydFitResult
 		 * Stalled: 20 iterations that together lowered f by less than 1e-10
 		 * relative.  Typical of a ridge running off to infinity (Pareto/NBD
 		 * with s, beta -> infinity); stop and let the gradient and Hessian
-		 * checks below decide.
+		 * checks decide.
 		 */
 		if (iter % 20 == 0)
 		{
@@ -926,57 +1090,14 @@ btyd_fit(int kind, const BtydObs *obs, int nobs, double penalizer, BtydFitResult
 			f_mark = f;
 		}
 
-		/* search direction d = -H g */
-		for (i = 0; i < np; i++)
-		{
-			d[i] = 0.0;
-			for (j = 0; j < np; j++)
-				d[i] -= H[i][j] * g[j];
-			slope += d[i] * g[i];
-			dmax = Max(dmax, fabs(d[i]));
-		}
-		if (slope >= 0.0)
-		{
-			/* not a descent direction: fall back to steepest descent */
-			for (i = 0; i < np; i++)
-				for (j = 0; j < np; j++)
-					H[i][j] = (i == j) ? 1.0 : 0.0;
-			slope = 0.0;
-			dmax = 0.0;
-			for (i = 0; i < np; i++)
-			{
-				d[i] = -g[i];
-				slope -= g[i] * g[i];
-				dmax = Max(dmax, fabs(d[i]));
-			}
-		}
-		if (dmax > 2.0)
-			step = 2.0 / dmax;
-
-		for (ls = 0; ls < 50; ls++)
-		{
-			for (i = 0; i < np; i++)
-			{
-				tn[i] = theta[i] + step * d[i];
-				tn[i] = Max(-FIT_THETA_BOUND, Min(FIT_THETA_BOUND, tn[i]));
-			}
-			fn = fit_objective(&fp, tn, gn);
-			if (isfinite(fn) && fn <= f + 1e-4 * step * slope)
-			{
-				accepted = true;
-				break;
-			}
-			step *= 0.5;
-		}
-		if (!accepted)
+		slope = bfgs_direction(H, np, g, d, &dmax);
+		if (!line_search(&fp, theta, f, d, slope, dmax, tn, &fn, gn))
 		{
 			if (!reset_done)
 			{
 				/* restart once from the identity metric */
 				reset_done = true;
-				for (i = 0; i < np; i++)
-					for (j = 0; j < np; j++)
-						H[i][j] = (i == j) ? 1.0 : 0.0;
+				set_identity(H, np, 1.0);
 				continue;
 			}
 			/* stuck: the point is as good as doubles allow if g is small */
@@ -989,73 +1110,15 @@ btyd_fit(int kind, const BtydObs *obs, int nobs, double penalizer, BtydFitResult
 		{
 			s[i] = tn[i] - theta[i];
 			y[i] = gn[i] - g[i];
-			sy += s[i] * y[i];
 		}
 		memcpy(theta, tn, sizeof(double) * np);
 		memcpy(g, gn, sizeof(double) * np);
 		f = fn;
-
-		/* BFGS update of the inverse Hessian, skipped without curvature */
-		if (sy > 1e-12)
-		{
-			double		Hy[BTYD_MAX_PARAMS];
-			double		yHy = 0.0;
-
-			if (iter == 0)
-			{
-				double		yy = 0.0;
-
-				/* scale the initial metric (Nocedal & Wright eq. 6.20) */
-				for (i = 0; i < np; i++)
-					yy += y[i] * y[i];
-				for (i = 0; i < np; i++)
-					for (j = 0; j < np; j++)
-						H[i][j] = (i == j) ? sy / yy : 0.0;
-			}
-			for (i = 0; i < np; i++)
-			{
-				Hy[i] = 0.0;
-				for (j = 0; j < np; j++)
-					Hy[i] += H[i][j] * y[j];
-				yHy += y[i] * Hy[i];
-			}
-			for (i = 0; i < np; i++)
-				for (j = 0; j < np; j++)
-					H[i][j] += ((sy + yHy) * s[i] * s[j]) / (sy * sy)
-						- (Hy[i] * s[j] + s[i] * Hy[j]) / sy;
-		}
+		bfgs_update(H, np, s, y, iter == 0);
 	}
 
-	for (i = 0; i < np; i++)
-	{
-		res->params[i] = exp(theta[i]);
-		if (fabs(theta[i]) > FIT_THETA_DEGEN)
-			converged = false;
-	}
-	if (converged)
-	{
-		double		lmin = hessian_min_eigenvalue(&fp, theta);
-
-		elog(DEBUG1, "btyd fit: smallest Hessian eigenvalue %g", lmin);
-		if (!(lmin > FIT_MIN_CURVATURE))
-			converged = false;
-	}
-	res->iterations = iter;
-	res->converged = converged;
-	if (fp.uv)
-	{
-		pfree(fp.uv);
-		pfree(fp.iT);
-		pfree(fp.itx);
-		pfree(fp.lg);
-		pfree(fp.iv);
-	}
-	res->loglik = btyd_loglik(kind, res->params, obs, nobs);
-	if (!isfinite(res->loglik))
-	{
-		res->loglik = 0.0;
-		res->converged = false;
-	}
+	fit_result(&fp, theta, iter, converged, res);
+	fit_problem_free(&fp);
 }
 
 /* ---------------------------------------------------------------------
