@@ -11,6 +11,7 @@ OBJS = \
 	src/engagement.o \
 	src/engagement_measures.o \
 	src/btyd_math.o \
+	src/btyd_fit.o \
 	src/btyd_model.o \
 	src/btyd_fit_agg.o \
 	src/btyd_score.o \
@@ -35,6 +36,7 @@ REGRESS = \
 	engagement_parallel \
 	btyd_models \
 	btyd_io \
+	btyd_fit_large \
 	scores \
 	segments \
 	lifecycle \

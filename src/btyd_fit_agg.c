@@ -17,64 +17,18 @@
 #include "btyd.h"
 
 /* ---------------------------------------------------------------------
- * Aggregate state: distinct observations with counts (a hash table)
+ * Aggregate state: observations with counts, in an array
  * ---------------------------------------------------------------------
  */
 
-typedef struct ObsKey
-{
-	double		x;
-	double		tx;
-	double		T;
-} ObsKey;
-
-typedef struct ObsEntry
-{
-	ObsKey		key;
-	int64		count;
-	uint32		hash;
-	char		status;
-} ObsEntry;
-
-static inline uint64
-mix64(uint64 z)
-{
-	/* splitmix64 finaliser */
-	z = (z ^ (z >> 30)) * UINT64CONST(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64CONST(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static inline uint32
-obskey_hash(ObsKey k)
-{
-	uint64		a,
-				b,
-				c;
-
-	memcpy(&a, &k.x, 8);
-	memcpy(&b, &k.tx, 8);
-	memcpy(&c, &k.T, 8);
-	return (uint32) mix64(a ^ mix64(b ^ mix64(c)));
-}
-
-#define SH_PREFIX		obsh
-#define SH_ELEMENT_TYPE	ObsEntry
-#define SH_KEY_TYPE		ObsKey
-#define SH_KEY			key
-#define SH_HASH_KEY(tb, k)	obskey_hash(k)
-#define SH_EQUAL(tb, a, b)	((a).x == (b).x && (a).tx == (b).tx && (a).T == (b).T)
-#define SH_STORE_HASH
-#define SH_GET_HASH(tb, a)	((a)->hash)
-#define SH_SCOPE		static inline
-#define SH_DECLARE
-#define SH_DEFINE
-#include "lib/simplehash.h"
-
 /*
  * BtydFitState: transition state of the fitting aggregates, allocated in
- * the aggregate context.  Customers with identical observations share one
- * hash entry, so the state size is the number of distinct triples.
+ * the aggregate context.  Rows are appended to obs[] (weight 1); when the
+ * array fills up it is sorted and customers with identical observations
+ * merged into one entry whose weight is their count, and it grows only when
+ * that leaves it more than half full.  So the per-row path is an append
+ * (no hashing), the state stays within about twice the distinct triples,
+ * and the final function gets the sorted array the fit needs.
  */
 typedef struct BtydFitState
 {
@@ -82,10 +36,37 @@ typedef struct BtydFitState
 	bool		pen_set;		/* penalizer seen yet */
 	double		penalizer;
 	int64		ncust;			/* customers counted (rows used) */
-	obsh_hash  *ht;
+	BtydObs    *obs;			/* x, t_x, T (or mean spend, 0), count */
+	int64		n;				/* used entries */
+	int64		cap;			/* allocated entries */
+	int64		nsorted;		/* obs[0 .. nsorted-1] sorted and merged */
+	bool		few_dups;		/* the last compaction merged few entries */
+	MemoryContext ctx;			/* where obs lives */
 } BtydFitState;
 
 #define FIT_STATE_VERSION	1
+#define FIT_STATE_MIN_CAP	1024
+
+/* observations in (x, t_x, T) order: the fit's summation order */
+static inline int
+obs_cmp(const BtydObs *a, const BtydObs *b)
+{
+	if (a->x != b->x)
+		return a->x < b->x ? -1 : 1;
+	if (a->tx != b->tx)
+		return a->tx < b->tx ? -1 : 1;
+	if (a->T != b->T)
+		return a->T < b->T ? -1 : 1;
+	return 0;
+}
+
+#define ST_SORT sort_btyd_obs
+#define ST_ELEMENT_TYPE BtydObs
+#define ST_COMPARE(a, b) obs_cmp(a, b)
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 /* ---------------------------------------------------------------------
  * Fitting aggregates
@@ -95,31 +76,79 @@ typedef struct BtydFitState
 static BtydFitState *
 fit_state_new(MemoryContext aggctx, int kind)
 {
-	MemoryContext old = MemoryContextSwitchTo(aggctx);
-	BtydFitState *st = palloc0(sizeof(BtydFitState));
+	BtydFitState *st = MemoryContextAllocZero(aggctx, sizeof(BtydFitState));
 
 	st->kind = kind;
-	st->ht = obsh_create(aggctx, 64, NULL);
-	MemoryContextSwitchTo(old);
+	st->ctx = aggctx;
+	st->cap = FIT_STATE_MIN_CAP;
+	st->obs = MemoryContextAlloc(aggctx, sizeof(BtydObs) * FIT_STATE_MIN_CAP);
 	return st;
 }
 
+/*
+ * Sort obs[] and merge equal observations (adding their counts).  The
+ * order of equal keys does not matter: their weights are whole numbers
+ * below 2^53, so the sums are exact whatever the order.
+ */
 static void
+fit_state_compact(BtydFitState *st)
+{
+	int64		m = 0,
+				i;
+
+	if (st->nsorted == st->n)
+		return;
+	sort_btyd_obs(st->obs, st->n);
+	for (i = 0; i < st->n; i++)
+	{
+		if (m > 0 && obs_cmp(&st->obs[m - 1], &st->obs[i]) == 0)
+			st->obs[m - 1].w += st->obs[i].w;
+		else
+			st->obs[m++] = st->obs[i];
+		if ((i & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
+	}
+	st->n = st->nsorted = m;
+}
+
+/*
+ * Room for one more entry: compact, and grow when compaction did not halve
+ * the array.  When the last compaction merged less than a quarter of the
+ * entries (mostly distinct customers: continuous times), the array grows
+ * without sorting this time, since sorting would gain little and the final
+ * function sorts anyway.
+ */
+static void
+fit_state_make_room(BtydFitState *st)
+{
+	if (!st->few_dups)
+	{
+		int64		before = st->n;
+
+		fit_state_compact(st);
+		st->few_dups = (st->n * 4 > before * 3);
+		if (st->n * 2 <= st->cap)
+			return;
+	}
+	else
+		st->few_dups = false;
+	st->cap *= 2;
+	st->obs = repalloc_huge(st->obs, sizeof(BtydObs) * (Size) st->cap);
+}
+
+static inline void
 fit_state_add(BtydFitState *st, double x, double tx, double T, int64 count)
 {
-	ObsKey		k;
-	ObsEntry   *e;
-	bool		found;
+	BtydObs    *o;
 
-	/* normalise -0.0 so that it hashes like 0.0 */
-	k.x = x + 0.0;
-	k.tx = tx + 0.0;
-	k.T = T + 0.0;
-	e = obsh_insert(st->ht, k, &found);
-	if (found)
-		e->count += count;
-	else
-		e->count = count;
+	if (st->n == st->cap)
+		fit_state_make_room(st);
+	o = &st->obs[st->n++];
+	/* normalise -0.0 so that it sorts and merges like 0.0 */
+	o->x = x + 0.0;
+	o->tx = tx + 0.0;
+	o->T = T + 0.0;
+	o->w = (double) count;
 	st->ncust += count;
 }
 
@@ -246,8 +275,7 @@ btyd_fit_combine(PG_FUNCTION_ARGS)
 	MemoryContext aggctx;
 	BtydFitState *s1,
 			   *s2;
-	obsh_iterator it;
-	ObsEntry   *e;
+	int64		i;
 
 	aggctx = ra_agg_context(fcinfo, "btyd_fit_combine");
 	s1 = PG_ARGISNULL(0) ? NULL : (BtydFitState *) PG_GETARG_POINTER(0);
@@ -264,14 +292,8 @@ btyd_fit_combine(PG_FUNCTION_ARGS)
 		elog(ERROR, "btyd_fit_combine: states of different models");
 	if (s2->pen_set)
 		fit_state_set_penalizer(s1, s2->penalizer);
-	obsh_start_iterate(s2->ht, &it);
-	while ((e = obsh_iterate(s2->ht, &it)) != NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(aggctx);
-
-		fit_state_add(s1, e->key.x, e->key.tx, e->key.T, e->count);
-		MemoryContextSwitchTo(old);
-	}
+	for (i = 0; i < s2->n; i++)
+		fit_state_add(s1, s2->obs[i].x, s2->obs[i].tx, s2->obs[i].T, (int64) s2->obs[i].w);
 	PG_RETURN_POINTER(s1);
 }
 
@@ -285,8 +307,7 @@ btyd_fit_serialize(PG_FUNCTION_ARGS)
 {
 	BtydFitState *st;
 	StringInfoData buf;
-	obsh_iterator it;
-	ObsEntry   *e;
+	int64		i;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "btyd_fit_serialize called in non-aggregate context");
@@ -297,14 +318,14 @@ btyd_fit_serialize(PG_FUNCTION_ARGS)
 	pq_sendbyte(&buf, st->pen_set ? 1 : 0);
 	pq_sendfloat8(&buf, st->penalizer);
 	pq_sendint64(&buf, st->ncust);
-	pq_sendint64(&buf, (int64) st->ht->members);
-	obsh_start_iterate(st->ht, &it);
-	while ((e = obsh_iterate(st->ht, &it)) != NULL)
+	fit_state_compact(st);
+	pq_sendint64(&buf, st->n);
+	for (i = 0; i < st->n; i++)
 	{
-		pq_sendfloat8(&buf, e->key.x);
-		pq_sendfloat8(&buf, e->key.tx);
-		pq_sendfloat8(&buf, e->key.T);
-		pq_sendint64(&buf, e->count);
+		pq_sendfloat8(&buf, st->obs[i].x);
+		pq_sendfloat8(&buf, st->obs[i].tx);
+		pq_sendfloat8(&buf, st->obs[i].T);
+		pq_sendint64(&buf, (int64) st->obs[i].w);
 	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
@@ -367,7 +388,6 @@ btyd_fit_deserialize(PG_FUNCTION_ARGS)
 		double		tx = pq_getmsgfloat8(&buf);
 		double		T = pq_getmsgfloat8(&buf);
 		int64		cnt = pq_getmsgint64(&buf);
-		MemoryContext old;
 
 		if (!isfinite(x) || x < 0.0 || x != floor(x) || x > BTYD_MAX_X
 			|| !isfinite(tx) || !isfinite(T) || cnt <= 0 || cnt > ncust - total)
@@ -380,9 +400,7 @@ btyd_fit_deserialize(PG_FUNCTION_ARGS)
 		else if (T < 0.0 || tx < 0.0 || tx > T || (x == 0.0 && tx != 0.0))
 			bad_state("bad (x, t_x, T) entry");
 		total += cnt;
-		old = MemoryContextSwitchTo(aggctx);
 		fit_state_add(st, x, tx, T, cnt);
-		MemoryContextSwitchTo(old);
 	}
 	pq_getmsgend(&buf);
 	if (total != ncust)
@@ -390,27 +408,15 @@ btyd_fit_deserialize(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-static int
-obs_cmp(const void *a, const void *b)
-{
-	const BtydObs *x = a;
-	const BtydObs *y = b;
-
-	if (x->x != y->x)
-		return x->x < y->x ? -1 : 1;
-	if (x->tx != y->tx)
-		return x->tx < y->tx ? -1 : 1;
-	if (x->T != y->T)
-		return x->T < y->T ? -1 : 1;
-	return 0;
-}
-
 /*
- * Final function of the three fitting aggregates: flatten the hash table to
- * a sorted array (deterministic summation order, and BG/NBD's likelihood
- * groups work by x), fit, and return a btyd_model.  NULL when no row was
- * usable.  When no customer has T > 0 (count models) the data carry no
- * information: the start values are returned with converged = false.
+ * Final function of the three fitting aggregates: sort and merge the state's
+ * observations (a deterministic summation order, so serial and parallel
+ * plans give bit-identical models; BG/NBD's likelihood groups work by x),
+ * fit, and return a btyd_model.  NULL when no row was usable.  When no
+ * customer has T > 0 (count models) the data carry no information: the
+ * start values are returned with converged = false.  Sorting the state in
+ * place keeps it the same multiset of observations, so a later transition
+ * or final call (window aggregates) still sees the same data.
  */
 PG_FUNCTION_INFO_V1(btyd_fit_final);
 Datum
@@ -418,9 +424,8 @@ btyd_fit_final(PG_FUNCTION_ARGS)
 {
 	BtydFitState *st;
 	BtydObs    *obs;
-	obsh_iterator it;
-	ObsEntry   *e;
-	int64		n = 0;
+	int64		n,
+				j;
 	bool		informative = false;
 	BtydFitResult res;
 	BtydModel  *m;
@@ -434,20 +439,17 @@ btyd_fit_final(PG_FUNCTION_ARGS)
 	if (st->ncust == 0)
 		PG_RETURN_NULL();
 
-	obs = palloc_extended(sizeof(BtydObs) * (Size) Max(st->ht->members, 1),
-						  MCXT_ALLOC_HUGE);
-	obsh_start_iterate(st->ht, &it);
-	while ((e = obsh_iterate(st->ht, &it)) != NULL)
-	{
-		obs[n].x = e->key.x;
-		obs[n].tx = e->key.tx;
-		obs[n].T = e->key.T;
-		obs[n].w = (double) e->count;
-		if (st->kind == BTYD_GAMMA_GAMMA || e->key.T > 0.0)
+	fit_state_compact(st);
+	obs = st->obs;
+	n = st->n;
+	if (n > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many distinct observations for one fit: " INT64_FORMAT, n),
+				 errhint("Round the times (days or weeks) so that customers share observations.")));
+	for (j = 0; j < n && !informative; j++)
+		if (st->kind == BTYD_GAMMA_GAMMA || obs[j].T > 0.0)
 			informative = true;
-		n++;
-	}
-	qsort(obs, n, sizeof(BtydObs), obs_cmp);
 
 	if (informative)
 	{
@@ -477,7 +479,6 @@ btyd_fit_final(PG_FUNCTION_ARGS)
 	m->iterations = res.iterations;
 	m->converged = res.converged ? 1 : 0;
 	m->penalizer = st->penalizer;
-	pfree(obs);
 	btyd_model_validate(m, ERRCODE_INTERNAL_ERROR);
 	PG_RETURN_POINTER(m);
 }
