@@ -11,7 +11,11 @@ OBJS = \
 	src/engagement.o \
 	src/engagement_measures.o \
 	src/btyd_math.o \
-	src/models_btyd.o \
+	src/btyd_fit.o \
+	src/btyd_model.o \
+	src/btyd_fit_agg.o \
+	src/btyd_score.o \
+	src/btyd_simulate.o \
 	src/scoring.o \
 	src/segments.o \
 	src/lifecycle.o \
@@ -37,6 +41,7 @@ REGRESS = \
 	engagement_parallel \
 	btyd_models \
 	btyd_io \
+	btyd_fit_large \
 	scores \
 	segments \
 	lifecycle \

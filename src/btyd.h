@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 
 /* model kinds, stored in BtydModel.kind and the fit state */
 #define BTYD_BGNBD			1
@@ -62,21 +63,56 @@ typedef struct BtydObs
 typedef struct BtydFitResult
 {
 	double		params[BTYD_MAX_PARAMS];
+	double		se[BTYD_MAX_PARAMS];	/* standard errors, 0 = not available */
 	double		loglik;
 	int			iterations;
 	bool		converged;
 } BtydFitResult;
+
+/* btyd_model.c: the type, and the argument checks every entry point uses */
+extern void btyd_check_finite(double v, const char *argname);
+extern void btyd_check_x(double x);
+extern void btyd_check_triple(double x, double tx, double T);
+extern void btyd_check_mean_spend(double m);
+extern void btyd_check_penalizer(double pen);
+extern void btyd_check_horizon(double t, const char *argname);
+extern void btyd_model_validate(const BtydModel *m, int errc);
+extern BtydModel *btyd_model_new(int kind);
+extern BtydModel *btyd_get_model(FunctionCallInfo fcinfo, int argno);
+extern BtydModel *btyd_get_count_model(FunctionCallInfo fcinfo, int argno, const char *fname);
+extern BtydModel *btyd_get_spend_model(FunctionCallInfo fcinfo, int argno, const char *fname);
+extern void btyd_append_double(StringInfo buf, double v);
+
+/*
+ * BG/NBD fits: the distinct times (T and t_x) of the observations and each
+ * observation's index into them, with scratch for log(alpha + t) and
+ * 1 / (alpha + t) per evaluation.
+ */
+typedef struct BtydTimeTable
+{
+	int			nuv;
+	double	   *uv;
+	int32	   *iT;
+	int32	   *itx;
+	double	   *lg;
+	double	   *iv;
+} BtydTimeTable;
 
 /* btyd_math.c */
 extern int	btyd_nparams(int kind);
 extern const char *btyd_kind_name(int kind);
 extern const char *btyd_param_name(int kind, int i);
 extern double btyd_digamma(double x);
+extern double btyd_trigamma(double x);
 extern double btyd_loglik(int kind, const double *params, const BtydObs *obs, int nobs);
 extern double btyd_loglik_grad(int kind, const double *params, const BtydObs *obs, int nobs,
 							   double *grad);
+extern double btyd_loglik_derivs(int kind, const double *params, const BtydObs *obs,
+								 int nobs, double *grad, double *info, bool *exact,
+								 const BtydTimeTable *tt);
 extern double btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
 									 double *grad);
+/* btyd_fit.c */
 extern void btyd_fit(int kind, const BtydObs *obs, int nobs, double penalizer,
 					 BtydFitResult *res);
 extern double btyd_log_hyp2f1(double a, double b, double c, double z);

@@ -4,7 +4,7 @@
  *		Buy-Till-You-Die models (BG/NBD, Pareto/NBD, Gamma-Gamma).
  *
  * Everything here is plain double arithmetic on already-validated input;
- * the SQL layer (models_btyd.c) checks arguments before calling in.  All
+ * the SQL layer (btyd_model.c, btyd_score.c) checks arguments first.  All
  * likelihoods are computed in log space (lgamma, log-sum-exp) so that
  * customers with hundreds of purchases neither overflow nor underflow.
  */
@@ -16,15 +16,6 @@
 #include "miscadmin.h"
 
 #include "btyd.h"
-
-/* optimizer settings */
-#define FIT_MAX_ITER		500
-#define FIT_GTOL			1e-6	/* inf-norm of the gradient of the mean
-									 * negative log-likelihood in log-params */
-#define FIT_THETA_BOUND		25.0	/* |log param| never exceeds this */
-#define FIT_THETA_DEGEN		18.0	/* beyond: a boundary (degenerate) optimum */
-#define FIT_MIN_CURVATURE	1e-6	/* smallest Hessian eigenvalue of a proper
-									 * (identified) optimum */
 
 /* 8-point Gauss-Legendre nodes and weights on [-1, 1] */
 static const double gl_x[8] = {
@@ -118,6 +109,27 @@ btyd_digamma(double x)
 }
 
 /*
+ * Trigamma function psi'(x) for x > 0: recurrence up to x >= 6, then the
+ * asymptotic series (Abramowitz & Stegun 6.4.12).
+ */
+double
+btyd_trigamma(double x)
+{
+	double		res = 0.0;
+	double		x2;
+
+	while (x < 6.0)
+	{
+		res += 1.0 / (x * x);
+		x += 1.0;
+	}
+	x2 = 1.0 / (x * x);
+	res += 1.0 / x + 0.5 * x2
+		+ x2 / x * (1.0 / 6 - x2 * (1.0 / 30 - x2 * (1.0 / 42 - x2 * (1.0 / 30 - x2 * (5.0 / 66)))));
+	return res;
+}
+
+/*
  * log 2F1(a, b; c; z) for a, b, c > 0 and 0 <= z < 1 by the Gauss series.
  * All terms are positive, so the sum has no cancellation; it is kept scaled
  * so that huge intermediate terms (large a, b: customers with hundreds of
@@ -177,8 +189,25 @@ btyd_log_hyp2f1(double a, double b, double c, double z)
  */
 static double
 bgnbd_loglik_core(const double *params, const BtydObs *obs, int nobs, double *grad,
+				  double *hess,
 				  const int32 *iT, const int32 *itx, const double *lg, const double *iv)
 {
+	double		h00 = 0.0,
+				h01 = 0.0,
+				h02 = 0.0,
+				h03 = 0.0,
+				h11 = 0.0,
+				h12 = 0.0,
+				h13 = 0.0,
+				h22 = 0.0,
+				h23 = 0.0,
+				h33 = 0.0;
+	double		d2Sr = 0.0,
+				d2Ba = 0.0,
+				d2Bb = 0.0,
+				tgab = 0.0,
+				tgb = 0.0,
+				tgr = 0.0;
 	double		r = params[0],
 				alpha = params[1],
 				a = params[2],
@@ -203,11 +232,19 @@ bgnbd_loglik_core(const double *params, const BtydObs *obs, int nobs, double *gr
 				lbx1 = 0.0;
 	int			i;
 
+	if (hess)
+		Assert(grad);
 	if (grad)
 	{
 		psiab = btyd_digamma(a + b);
 		psib = btyd_digamma(b);
 		psir = btyd_digamma(r);
+	}
+	if (hess)
+	{
+		tgab = btyd_trigamma(a + b);
+		tgb = btyd_trigamma(b);
+		tgr = btyd_trigamma(r);
 	}
 	for (i = 0; i < nobs; i++)
 	{
@@ -227,6 +264,7 @@ bgnbd_loglik_core(const double *params, const BtydObs *obs, int nobs, double *gr
 			if (x == 0.0)
 			{
 				Sr = dSr = Bx = dBa = dBb = lbx1 = 0.0;
+				d2Sr = d2Ba = d2Bb = 0.0;
 			}
 			else
 			{
@@ -240,6 +278,14 @@ bgnbd_loglik_core(const double *params, const BtydObs *obs, int nobs, double *gr
 					dSr = btyd_digamma(rx) - psir;
 					dBa = psiab - psiabx;
 					dBb = psiab + btyd_digamma(b + x) - psib - psiabx;
+				}
+				if (hess)
+				{
+					double		tgabx = btyd_trigamma(a + b + x);
+
+					d2Sr = btyd_trigamma(rx) - tgr;
+					d2Ba = tgab - tgabx;
+					d2Bb = tgab + btyd_trigamma(b + x) - tgb - tgabx;
 				}
 			}
 		}
@@ -283,7 +329,62 @@ bgnbd_loglik_core(const double *params, const BtydObs *obs, int nobs, double *gr
 			gal += o->w * (r / alpha - P3 * rx * iT1 - P4 * rx * itx1);
 			ga += o->w * (dBa + P4 / a);
 			gb += o->w * (dBb - (x > 0.0 ? P4 / (b + x - 1.0) : 0.0));
+
+			/*
+			 * Hessian of w (Sr + r log alpha + Bx + log(e^A3 + e^A4)): the
+			 * log-sum-exp contributes P3 H(A3) + P4 H(A4) + P3 P4 d d' with
+			 * d = grad A3 - grad A4 (the softmax weights' own derivative).
+			 */
+			if (hess)
+			{
+				double		w = o->w;
+				double		iT2 = iT1 * iT1;
+
+				h00 += w * d2Sr;
+				h01 += w * (1.0 / alpha - P3 * iT1);
+				h11 += w * (-r / (alpha * alpha) + P3 * rx * iT2);
+				h22 += w * d2Ba;
+				h23 += w * d2Ba;
+				h33 += w * d2Bb;
+				if (x > 0.0)
+				{
+					double		ib = 1.0 / (b + x - 1.0);
+					double		d0 = lat2 - lat,
+								d1 = rx * (itx1 - iT1),
+								d2 = -1.0 / a,
+								d3 = ib;
+					double		pp = w * P3 * P4;
+
+					h01 -= w * P4 * itx1;
+					h11 += w * P4 * rx * itx1 * itx1;
+					h22 -= w * P4 / (a * a);
+					h33 += w * P4 * ib * ib;
+					h00 += pp * d0 * d0;
+					h01 += pp * d0 * d1;
+					h02 += pp * d0 * d2;
+					h03 += pp * d0 * d3;
+					h11 += pp * d1 * d1;
+					h12 += pp * d1 * d2;
+					h13 += pp * d1 * d3;
+					h22 += pp * d2 * d2;
+					h23 += pp * d2 * d3;
+					h33 += pp * d3 * d3;
+				}
+			}
 		}
+	}
+	if (hess)
+	{
+		hess[0] = h00;
+		hess[1] = hess[4] = h01;
+		hess[2] = hess[8] = h02;
+		hess[3] = hess[12] = h03;
+		hess[5] = h11;
+		hess[6] = hess[9] = h12;
+		hess[7] = hess[13] = h13;
+		hess[10] = h22;
+		hess[11] = hess[14] = h23;
+		hess[15] = h33;
 	}
 	if (grad)
 	{
@@ -299,7 +400,135 @@ double
 btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
 					   double *grad)
 {
-	return bgnbd_loglik_core(params, obs, nobs, grad, NULL, NULL, NULL, NULL);
+	return bgnbd_loglik_core(params, obs, nobs, grad, NULL, NULL, NULL, NULL, NULL);
+}
+
+/*
+ * pnbd_log_integral_series
+ *		The integral of pnbd_log_integral below by a convergent series, with
+ *		the same outputs (log I and mom[]); false when the series is not
+ *		safe to use, and the caller integrates numerically instead.
+ *
+ * With the substitution of pnbd_log_integral, I = c0^-k J, c0 = c + t0,
+ *	J = integral_0^L exp(-k phi) (1 + q exp(-phi))^-e dphi,
+ *	q = (other - c)/c0,  L = log((c + t1)/c0).
+ * For |q| < 1 the binomial series of (1 + q e^-phi)^-e integrates term by
+ * term (each term an elementary integral):
+ *	J = sum_j C_j q^j (1 - w^(k+j)) / (k+j),  w = e^-L = c0/(c+t1),
+ *	C_0 = 1, C_j = -C_{j-1} (e+j-1)/j   (binomial coefficients of -e),
+ * the same quantity as the difference of the two Gauss hypergeometric
+ * functions of Fader & Hardie (2005, note on the Pareto/NBD, eq. 22),
+ * but with 1 - w^(k+j) formed by expm1 where it is near 0 (t1 close to
+ * t0), so that nothing cancels.  Each term costs a few multiplications,
+ * where the quadrature costs about a hundred exp/log per customer: this is
+ * what makes a Pareto/NBD fit over a million distinct customers fast.
+ * Used when |q| <= 1/2 (the terms shrink at least geometrically) and the
+ * alternating sum loses at most 3 of its 16 digits; otherwise false.
+ *
+ * The derivatives of log J with respect to k, e, q and L are summed in the
+ * same pass and turned into mom[] by the chain rule (see pnbd_log_integral
+ * for what mom[] holds).
+ */
+static double inv_int[402];	/* 1/j, filled on first use */
+
+static bool
+pnbd_log_integral_series(double alpha, double beta, double m, double n, double t0,
+						 double t1, double *logI, double *mom)
+{
+	bool		c_is_alpha = (m >= n);
+	double		c = c_is_alpha ? alpha : beta,
+				other = c_is_alpha ? beta : alpha,
+				e = c_is_alpha ? n : m,
+				k = m + n - 1.0;
+	double		c0 = c + t0,
+				c1 = c + t1,
+				q = (other - c) / c0,
+				L = log(c1 / c0),
+				wk,
+				w = c0 / c1,
+				wj = 1.0,
+				coef = 1.0,		/* C_j */
+				qj = 1.0,		/* q^j */
+				qj1 = 0.0,		/* q^(j-1), 0 for j = 0 */
+				dlc = 0.0;		/* d log|C_j| / d e */
+	double		S = 0.0,
+				Sabs = 0.0,
+				Sk = 0.0,
+				Se = 0.0,
+				Sq = 0.0,
+				SL = 0.0;
+	int			j;
+
+	if (!(fabs(q) <= 0.5) || !(L > 0.0))
+		return false;
+	if (inv_int[1] == 0.0)
+		for (j = 1; j <= 401; j++)
+			inv_int[j] = 1.0 / j;
+	wk = exp(-k * L);
+	for (j = 0; j < 400; j++)
+	{
+		double		kj = k + j;
+		double		ikj = 1.0 / kj;
+		double		wkj = wk * wj;	/* w^(k+j) */
+		double		om = (kj * L < 0.5) ? -expm1(-kj * L) : 1.0 - wkj;
+		double		cq = coef * qj;
+		double		t = cq * om * ikj;
+
+		S += t;
+		Sabs += fabs(t);
+		if (mom)
+		{
+			Sk += cq * (kj * L * wkj - om) * ikj * ikj;
+			Se += t * dlc;
+			Sq += j * coef * qj1 * om * ikj;
+			SL += cq * wkj;
+		}
+		if (j > 0 && fabs(t) <= 1e-17 * fabs(S) && fabs(q) * (e + j) * inv_int[j + 1] < 0.75)
+			break;
+		/* next term */
+		coef *= -(e + j) * inv_int[j + 1];
+		if (mom)
+			dlc += 1.0 / (e + j);
+		qj1 = qj;
+		qj *= q;
+		wj *= w;
+		if (qj == 0.0)
+			break;
+	}
+	if (j >= 400 || !(S > 0.0) || Sabs > 1e3 * S)
+		return false;
+	*logI = -k * log(c0) + log(S);
+	if (mom)
+	{
+		double		dk = -log(c0) + Sk / S;
+		double		de = Se / S;
+		double		dc = -k / c0 + (Sq * (-(other + t0) / (c0 * c0)) + SL * (1.0 / c1 - 1.0 / c0)) / S;
+		double		dother = Sq / (S * c0);
+		double		dm,
+					dn,
+					dalpha,
+					dbeta;
+
+		if (c_is_alpha)
+		{
+			dm = dk;
+			dn = dk + de;
+			dalpha = dc;
+			dbeta = dother;
+		}
+		else
+		{
+			dm = dk + de;
+			dn = dk;
+			dalpha = dother;
+			dbeta = dc;
+		}
+		mom[0] = -dm;
+		mom[1] = -dalpha / m;
+		mom[2] = -dn;
+		mom[3] = -dbeta / n;
+	}
+	return true;
 }
 
 /*
@@ -351,6 +580,8 @@ pnbd_log_integral(double alpha, double beta, double m, double n, double t0, doub
 				j,
 				i;
 
+	if (pnbd_log_integral_series(alpha, beta, m, n, t0, t1, &c0, mom))
+		return c0;
 	if (c_is_alpha)
 	{
 		c = alpha;
@@ -466,12 +697,14 @@ pnbd_log_integral(double alpha, double beta, double m, double n, double t0, doub
  *		[ (alpha+T)^-(r+x) (beta+T)^-s + s I(t_x, T) ]
  * with I as in pnbd_log_integral (Schmittlein, Morrison & Colombo 1987;
  * FHL 2005 note).  Also returns the two log terms A and B = s I for
- * P(alive).  With grad != NULL adds d LL / d (r, alpha, s, beta); dpsi is
- * psi(r+x) - psi(r), passed in because callers compute it once per x.
+ * P(alive).  lp holds the logs of the parameters.  With grad != NULL adds
+ * d LL / d (r, alpha, s, beta).  dpsi =
+ * psi(r+x) - psi(r) and lconst = lgamma(r+x) - lgamma(r) + r log alpha +
+ * s log beta depend on x alone: callers tabulate them once per distinct x.
  */
 static double
-pnbd_terms(const double *params, double x, double tx, double T,
-		   double *logA, double *logB, double *grad, double dpsi)
+pnbd_terms(const double *params, const double *lp, double x, double tx, double T,
+		   double *logA, double *logB, double *grad, double dpsi, double lconst)
 {
 	double		r = params[0],
 				alpha = params[1],
@@ -480,28 +713,48 @@ pnbd_terms(const double *params, double x, double tx, double T,
 	double		mom[4];
 	double		lat = log(alpha + T),
 				lbt = log(beta + T);
-	double		lse;
+	double		lse,
+				PA = 1.0,
+				PB = 0.0;
 
 	*logA = -(r + x) * lat - s * lbt;
 	if (T > tx)
-		*logB = log(s) + pnbd_log_integral(alpha, beta, r + x, s + 1.0, tx, T,
+	{
+		double		e;
+
+		*logB = lp[2] + pnbd_log_integral(alpha, beta, r + x, s + 1.0, tx, T,
 										   grad ? mom : NULL);
+		/* log-sum-exp and the two shares from one exp */
+		if (*logA >= *logB)
+		{
+			e = exp(*logB - *logA);
+			lse = *logA + log1p(e);
+			PB = e / (1.0 + e);
+			PA = 1.0 - PB;
+		}
+		else
+		{
+			e = exp(*logA - *logB);
+			lse = *logB + log1p(e);
+			PA = e / (1.0 + e);
+			PB = 1.0 - PA;
+		}
+	}
 	else
+	{
 		*logB = -INFINITY;
-	lse = log_add_exp(*logA, *logB);
+		lse = *logA;
+	}
 	if (grad)
 	{
-		double		PA = exp(*logA - lse);
-		double		PB = (*logB == -INFINITY) ? 0.0 : exp(*logB - lse);
-
-		grad[0] += dpsi + log(alpha) - PA * lat - (PB > 0.0 ? PB * mom[0] : 0.0);
+		grad[0] += dpsi + lp[1] - PA * lat - (PB > 0.0 ? PB * mom[0] : 0.0);
 		grad[1] += r / alpha - PA * (r + x) / (alpha + T)
 			- (PB > 0.0 ? PB * (r + x) * mom[1] : 0.0);
-		grad[2] += log(beta) - PA * lbt + (PB > 0.0 ? PB * (1.0 / s - mom[2]) : 0.0);
+		grad[2] += lp[3] - PA * lbt + (PB > 0.0 ? PB * (1.0 / s - mom[2]) : 0.0);
 		grad[3] += s / beta - PA * s / (beta + T)
 			- (PB > 0.0 ? PB * (s + 1.0) * mom[3] : 0.0);
 	}
-	return lgamma(r + x) - lgamma(r) + r * log(alpha) + s * log(beta) + lse;
+	return lconst + lse;
 }
 
 /*
@@ -533,24 +786,34 @@ gg_loglik_one(const double *params, double x, double m, double *grad)
 }
 
 /*
- * Total log-likelihood of the compressed observations (weights = counts)
- * and, if grad != NULL, its analytic gradient d LL / d param.
+ * loglik_derivs
+ *		Total log-likelihood of the compressed observations (weights =
+ *		counts) of a Pareto/NBD or Gamma-Gamma model; with grad its analytic
+ *		gradient d LL / d param, and with opg (np x np, row-major) the sum of
+ *		the weighted outer products of each customer's gradient, the BHHH
+ *		(Berndt, Hall, Hall & Hausman 1974) approximation of minus the
+ *		Hessian that the Newton iterations of the fit use.  Terms that depend
+ *		on x alone are computed once per distinct x (the observations come
+ *		sorted by x).
  */
-double
-btyd_loglik_grad(int kind, const double *params, const BtydObs *obs, int nobs,
-				 double *grad)
+static double
+loglik_derivs(int kind, const double *params, const BtydObs *obs, int nobs,
+			  double *grad, double *opg)
 {
 	double		ll = 0.0;
-	double		g[BTYD_MAX_PARAMS];
+	double		g[BTYD_MAX_PARAMS],
+				lp[BTYD_MAX_PARAMS];
 	double		curx = -1.0,
 				dpsi = 0.0,
-				psir = 0.0;
+				psir = 0.0,
+				lconst = 0.0,
+				lgr = 0.0,
+				base = 0.0;
 	int			np = btyd_nparams(kind),
 				i,
-				j;
+				j,
+				k;
 
-	if (kind == BTYD_BGNBD)
-		return btyd_bgnbd_loglik_grad(params, obs, nobs, grad);
 	if (grad)
 	{
 		for (j = 0; j < np; j++)
@@ -558,32 +821,66 @@ btyd_loglik_grad(int kind, const double *params, const BtydObs *obs, int nobs,
 		if (kind == BTYD_PARETO_NBD)
 			psir = btyd_digamma(params[0]);
 	}
+	if (opg)
+		for (j = 0; j < np * np; j++)
+			opg[j] = 0.0;
+	for (j = 0; j < np; j++)
+		lp[j] = log(params[j]);
+	if (kind == BTYD_PARETO_NBD)
+	{
+		lgr = lgamma(params[0]);
+		base = params[0] * log(params[1]) + params[2] * log(params[3]);
+	}
 	for (i = 0; i < nobs; i++)
 	{
 		double		la,
-					lb;
+					lb,
+					w = obs[i].w;
 
 		for (j = 0; j < np; j++)
 			g[j] = 0.0;
 		if (kind == BTYD_PARETO_NBD)
 		{
-			if (grad && obs[i].x != curx)
+			if (obs[i].x != curx)
 			{
 				curx = obs[i].x;
-				dpsi = btyd_digamma(params[0] + curx) - psir;
+				lconst = lgamma(params[0] + curx) - lgr + base;
+				if (grad)
+					dpsi = btyd_digamma(params[0] + curx) - psir;
 			}
-			ll += obs[i].w * pnbd_terms(params, obs[i].x, obs[i].tx, obs[i].T, &la, &lb,
-										grad ? g : NULL, dpsi);
+			ll += w * pnbd_terms(params, lp, obs[i].x, obs[i].tx, obs[i].T, &la, &lb,
+								 grad ? g : NULL, dpsi, lconst);
 		}
 		else
-			ll += obs[i].w * gg_loglik_one(params, obs[i].x, obs[i].tx, grad ? g : NULL);
+			ll += w * gg_loglik_one(params, obs[i].x, obs[i].tx, grad ? g : NULL);
 		if (grad)
 			for (j = 0; j < np; j++)
-				grad[j] += obs[i].w * g[j];
+				grad[j] += w * g[j];
+		if (opg)
+			for (j = 0; j < np; j++)
+				for (k = 0; k <= j; k++)
+					opg[j * np + k] += w * g[j] * g[k];
 		if ((i & 0x3FFF) == 0x3FFF)
 			CHECK_FOR_INTERRUPTS();
 	}
+	if (opg)
+		for (j = 0; j < np; j++)
+			for (k = j + 1; k < np; k++)
+				opg[j * np + k] = opg[k * np + j];
 	return ll;
+}
+
+/*
+ * Total log-likelihood of the compressed observations (weights = counts)
+ * and, if grad != NULL, its analytic gradient d LL / d param.
+ */
+double
+btyd_loglik_grad(int kind, const double *params, const BtydObs *obs, int nobs,
+				 double *grad)
+{
+	if (kind == BTYD_BGNBD)
+		return btyd_bgnbd_loglik_grad(params, obs, nobs, grad);
+	return loglik_derivs(kind, params, obs, nobs, grad, NULL);
 }
 
 double
@@ -592,470 +889,50 @@ btyd_loglik(int kind, const double *params, const BtydObs *obs, int nobs)
 	return btyd_loglik_grad(kind, params, obs, nobs, NULL);
 }
 
-/* What the optimizer minimises (see fit_objective). */
-typedef struct FitProblem
-{
-	int			kind;
-	int			np;
-	const BtydObs *obs;
-	int			nobs;
-	double		wsum;
-	double		penalizer;
-	/* BG/NBD only: distinct times and per-observation indexes into them */
-	int			nuv;
-	double	   *uv;
-	int32	   *iT;
-	int32	   *itx;
-	double	   *lg;				/* scratch: log(alpha + uv[j]) */
-	double	   *iv;				/* scratch: 1 / (alpha + uv[j]) */
-} FitProblem;
-
 /*
- * Objective in log-parameters theta: mean negative log-likelihood per
- * customer plus penalizer * sum(param^2), exactly lifetimes' objective
- * (its fitters minimise -mean(LL) + penalizer_coef * sum(params ** 2)).
- * Returns +Inf for non-finite values so the line search backs off.
- * grad (d f / d theta) is analytic for all three models.
+ * btyd_loglik_derivs
+ *		The log-likelihood of the compressed observations with its gradient
+ *		(d LL / d param) and an information matrix (np x np, row-major, an
+ *		approximation of minus the Hessian of LL) for the fit's Newton
+ *		iterations.  BG/NBD: the exact analytic Hessian (*exact = true);
+ *		Pareto/NBD and Gamma-Gamma: the outer product of the customers'
+ *		gradients (BHHH).  tt, when given, holds BG/NBD's distinct times and
+ *		scratch for their logs.
  */
-static double
-fit_objective(const FitProblem *fp, const double *theta, double *grad)
+double
+btyd_loglik_derivs(int kind, const double *params, const BtydObs *obs, int nobs,
+				   double *grad, double *info, bool *exact, const BtydTimeTable *tt)
 {
-	double		params[BTYD_MAX_PARAMS];
-	double		g[BTYD_MAX_PARAMS];
-	double		ll,
-				pen = 0.0,
-				f;
-	int			i;
+	double		ll;
+	int			np = btyd_nparams(kind),
+				i;
 
-	for (i = 0; i < fp->np; i++)
+	if (kind != BTYD_BGNBD)
 	{
-		params[i] = exp(theta[i]);
-		pen += params[i] * params[i];
+		if (exact)
+			*exact = false;
+		return loglik_derivs(kind, params, obs, nobs, grad, info);
 	}
-	if (fp->kind == BTYD_BGNBD)
+	if (tt && tt->nuv > 0)
 	{
-		for (i = 0; i < fp->nuv; i++)
+		for (i = 0; i < tt->nuv; i++)
 		{
-			double		av = params[1] + fp->uv[i];
+			double		av = params[1] + tt->uv[i];
 
-			fp->lg[i] = log(av);
-			fp->iv[i] = 1.0 / av;
+			tt->lg[i] = log(av);
+			tt->iv[i] = 1.0 / av;
 		}
-		ll = bgnbd_loglik_core(params, fp->obs, fp->nobs, grad ? g : NULL,
-							   fp->iT, fp->itx, fp->lg, fp->iv);
+		ll = bgnbd_loglik_core(params, obs, nobs, grad, info,
+							   tt->iT, tt->itx, tt->lg, tt->iv);
 	}
 	else
-		ll = btyd_loglik_grad(fp->kind, params, fp->obs, fp->nobs, grad ? g : NULL);
-	f = -ll / fp->wsum + fp->penalizer * pen;
-	if (!isfinite(f))
-		return INFINITY;
-	if (grad)
-	{
-		/* chain rule to log-parameters: d/d theta = param * d/d param */
-		for (i = 0; i < fp->np; i++)
-		{
-			grad[i] = -g[i] * params[i] / fp->wsum
-				+ 2.0 * fp->penalizer * params[i] * params[i];
-			if (!isfinite(grad[i]))
-				return INFINITY;
-		}
-	}
-	return f;
-}
-
-static int
-double_cmp(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
-/* index of v in the sorted distinct array uv[0..n-1] (v is present) */
-static int32
-uv_index(const double *uv, int n, double v)
-{
-	int			lo = 0,
-				hi = n - 1;
-
-	while (lo < hi)
-	{
-		int			mid = lo + (hi - lo) / 2;
-
-		if (uv[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	Assert(uv[lo] == v);
-	return lo;
-}
-
-/*
- * The distinct T and t_x values of a BG/NBD fit and each observation's
- * index into them (palloc'd in the current memory context).
- */
-static void
-bgnbd_build_tables(FitProblem *fp)
-{
-	int			n = 0,
-				m = 0,
-				i;
-	double	   *all = palloc_extended(sizeof(double) * 2 * (Size) fp->nobs, MCXT_ALLOC_HUGE);
-
-	for (i = 0; i < fp->nobs; i++)
-	{
-		all[n++] = fp->obs[i].T;
-		all[n++] = fp->obs[i].tx;
-	}
-	qsort(all, n, sizeof(double), double_cmp);
-	for (i = 0; i < n; i++)
-		if (m == 0 || all[i] != all[m - 1])
-			all[m++] = all[i];
-	fp->uv = all;
-	fp->nuv = m;
-	fp->iT = palloc_extended(sizeof(int32) * (Size) fp->nobs, MCXT_ALLOC_HUGE);
-	fp->itx = palloc_extended(sizeof(int32) * (Size) fp->nobs, MCXT_ALLOC_HUGE);
-	fp->lg = palloc_extended(sizeof(double) * (Size) m, MCXT_ALLOC_HUGE);
-	fp->iv = palloc_extended(sizeof(double) * (Size) m, MCXT_ALLOC_HUGE);
-	for (i = 0; i < fp->nobs; i++)
-	{
-		fp->iT[i] = uv_index(all, m, fp->obs[i].T);
-		fp->itx[i] = uv_index(all, m, fp->obs[i].tx);
-	}
-}
-
-/*
- * Smallest eigenvalue of a symmetric n x n matrix (n <= 4) by cyclic Jacobi
- * rotations; A is destroyed.
- */
-static double
-min_eigenvalue(double A[BTYD_MAX_PARAMS][BTYD_MAX_PARAMS], int n)
-{
-	int			sweep,
-				p,
-				q,
-				k;
-	double		res;
-
-	for (sweep = 0; sweep < 50; sweep++)
-	{
-		double		off = 0.0;
-
-		for (p = 0; p < n; p++)
-			for (q = p + 1; q < n; q++)
-				off += A[p][q] * A[p][q];
-		if (off < 1e-300)
-			break;
-		for (p = 0; p < n; p++)
-			for (q = p + 1; q < n; q++)
-			{
-				double		theta,
-							t,
-							c,
-							s;
-
-				if (A[p][q] == 0.0)
-					continue;
-				theta = (A[q][q] - A[p][p]) / (2.0 * A[p][q]);
-				t = (theta >= 0 ? 1.0 : -1.0) / (fabs(theta) + sqrt(theta * theta + 1.0));
-				c = 1.0 / sqrt(t * t + 1.0);
-				s = t * c;
-				for (k = 0; k < n; k++)
-				{
-					double		akp = A[k][p],
-								akq = A[k][q];
-
-					A[k][p] = c * akp - s * akq;
-					A[k][q] = s * akp + c * akq;
-				}
-				for (k = 0; k < n; k++)
-				{
-					double		apk = A[p][k],
-								aqk = A[q][k];
-
-					A[p][k] = c * apk - s * aqk;
-					A[q][k] = s * apk + c * aqk;
-				}
-			}
-	}
-	res = A[0][0];
-	for (p = 1; p < n; p++)
-		res = Min(res, A[p][p]);
-	return res;
-}
-
-/*
- * Smallest eigenvalue of the Hessian of the objective at theta (central
- * differences of the gradient, step 1e-3 in log-parameters).  Near zero
- * means a direction along which the likelihood is flat: the optimum is an
- * asymptote (a parameter running off to 0 or infinity), not a point.
- */
-static double
-hessian_min_eigenvalue(const FitProblem *fp, const double *theta)
-{
-	double		A[BTYD_MAX_PARAMS][BTYD_MAX_PARAMS];
-	double		th[BTYD_MAX_PARAMS],
-				gp[BTYD_MAX_PARAMS],
-				gm[BTYD_MAX_PARAMS];
-	const double h = 1e-3;
-	int			i,
-				j;
-
-	for (i = 0; i < fp->np; i++)
-	{
-		memcpy(th, theta, sizeof(double) * fp->np);
-		th[i] = theta[i] + h;
-		if (!isfinite(fit_objective(fp, th, gp)))
-			return 0.0;
-		th[i] = theta[i] - h;
-		if (!isfinite(fit_objective(fp, th, gm)))
-			return 0.0;
-		for (j = 0; j < fp->np; j++)
-			A[i][j] = (gp[j] - gm[j]) / (2.0 * h);
-	}
-	for (i = 0; i < fp->np; i++)
-		for (j = i + 1; j < fp->np; j++)
-			A[i][j] = A[j][i] = 0.5 * (A[i][j] + A[j][i]);
-	return min_eigenvalue(A, fp->np);
-}
-
-/*
- * Maximum-likelihood fit by BFGS on log-parameters (so every parameter stays
- * positive) with a backtracking Armijo line search, steps capped at 2 in
- * log-space, at most FIT_MAX_ITER iterations, stopping early when 20
- * iterations together gain less than 1e-10 relative.  converged is true only
- * when the gradient is below FIT_GTOL (or 100 times that when progress has
- * stalled or the line search fails), all log-parameters lie
- * inside +-FIT_THETA_DEGEN and the Hessian's smallest eigenvalue exceeds
- * FIT_MIN_CURVATURE; otherwise the last finite point is returned with
- * converged = false (e.g. all x = 0, where the likelihood keeps rising
- * towards r -> 0).  Start: all parameters 1, as lifetimes.
- */
-void
-btyd_fit(int kind, const BtydObs *obs, int nobs, double penalizer, BtydFitResult *res)
-{
-	FitProblem	fp;
-	double		theta[BTYD_MAX_PARAMS] = {0};
-	double		g[BTYD_MAX_PARAMS],
-				gn[BTYD_MAX_PARAMS],
-				d[BTYD_MAX_PARAMS],
-				s[BTYD_MAX_PARAMS],
-				y[BTYD_MAX_PARAMS],
-				tn[BTYD_MAX_PARAMS];
-	double		H[BTYD_MAX_PARAMS][BTYD_MAX_PARAMS];
-	double		f,
-				fn = 0.0,
-				f_mark = 0.0;
-	int			np = btyd_nparams(kind);
-	int			i,
-				j,
-				iter;
-	bool		converged = false;
-	bool		reset_done = false;
-
-	fp.kind = kind;
-	fp.np = np;
-	fp.obs = obs;
-	fp.nobs = nobs;
-	fp.penalizer = penalizer;
-	fp.wsum = 0.0;
-	for (i = 0; i < nobs; i++)
-		fp.wsum += obs[i].w;
-	fp.nuv = 0;
-	fp.uv = fp.lg = fp.iv = NULL;
-	fp.iT = fp.itx = NULL;
-	if (kind == BTYD_BGNBD && nobs > 0)
-		bgnbd_build_tables(&fp);
-
-	memset(res, 0, sizeof(*res));
-	for (i = 0; i < np; i++)
-		res->params[i] = 1.0;
-	res->loglik = 0.0;
-	if (nobs == 0 || fp.wsum <= 0.0)
-		return;
-
-	f = fit_objective(&fp, theta, g);
-	if (!isfinite(f))
-		return;
-
-	for (i = 0; i < np; i++)
-		for (j = 0; j < np; j++)
-			H[i][j] = (i == j) ? 1.0 : 0.0;
-
-	for (iter = 0; iter < FIT_MAX_ITER; iter++)
-	{
-		double		gmax = 0.0,
-					dmax = 0.0,
-					slope = 0.0,
-					step = 1.0,
-					sy = 0.0;
-		bool		accepted = false;
-		int			ls;
-
-		CHECK_FOR_INTERRUPTS();
-		for (i = 0; i < np; i++)
-			gmax = Max(gmax, fabs(g[i]));
-		elog(DEBUG2, "btyd fit iteration %d: f = %.12g, |g| = %g, theta = (%g, %g, %g, %g)",
-			 iter, f, gmax, theta[0], theta[1], theta[2], np > 3 ? theta[3] : 0.0);
-		/*
-		 * Absolute tolerance: the gradient in log-parameters does not depend
-		 * on the time unit, while f does (by a constant), so a tolerance
-		 * relative to f would not be unit-free.
-		 */
-		if (gmax < FIT_GTOL)
-		{
-			converged = true;
-			break;
-		}
-
-		/*
-		 * Stalled: 20 iterations that together lowered f by less than 1e-10
-		 * relative.  Typical of a ridge running off to infinity (Pareto/NBD
-		 * with s, beta -> infinity); stop and let the gradient and Hessian
-		 * checks below decide.
-		 */
-		if (iter % 20 == 0)
-		{
-			if (iter > 0 && f_mark - f < 1e-10 * Max(1.0, fabs(f)))
-			{
-				converged = (gmax < 100.0 * FIT_GTOL);
-				break;
-			}
-			f_mark = f;
-		}
-
-		/* search direction d = -H g */
-		for (i = 0; i < np; i++)
-		{
-			d[i] = 0.0;
-			for (j = 0; j < np; j++)
-				d[i] -= H[i][j] * g[j];
-			slope += d[i] * g[i];
-			dmax = Max(dmax, fabs(d[i]));
-		}
-		if (slope >= 0.0)
-		{
-			/* not a descent direction: fall back to steepest descent */
-			for (i = 0; i < np; i++)
-				for (j = 0; j < np; j++)
-					H[i][j] = (i == j) ? 1.0 : 0.0;
-			slope = 0.0;
-			dmax = 0.0;
-			for (i = 0; i < np; i++)
-			{
-				d[i] = -g[i];
-				slope -= g[i] * g[i];
-				dmax = Max(dmax, fabs(d[i]));
-			}
-		}
-		if (dmax > 2.0)
-			step = 2.0 / dmax;
-
-		for (ls = 0; ls < 50; ls++)
-		{
-			for (i = 0; i < np; i++)
-			{
-				tn[i] = theta[i] + step * d[i];
-				tn[i] = Max(-FIT_THETA_BOUND, Min(FIT_THETA_BOUND, tn[i]));
-			}
-			fn = fit_objective(&fp, tn, gn);
-			if (isfinite(fn) && fn <= f + 1e-4 * step * slope)
-			{
-				accepted = true;
-				break;
-			}
-			step *= 0.5;
-		}
-		if (!accepted)
-		{
-			if (!reset_done)
-			{
-				/* restart once from the identity metric */
-				reset_done = true;
-				for (i = 0; i < np; i++)
-					for (j = 0; j < np; j++)
-						H[i][j] = (i == j) ? 1.0 : 0.0;
-				continue;
-			}
-			/* stuck: the point is as good as doubles allow if g is small */
-			converged = (gmax < 100.0 * FIT_GTOL);
-			break;
-		}
-		reset_done = false;
-
-		for (i = 0; i < np; i++)
-		{
-			s[i] = tn[i] - theta[i];
-			y[i] = gn[i] - g[i];
-			sy += s[i] * y[i];
-		}
-		memcpy(theta, tn, sizeof(double) * np);
-		memcpy(g, gn, sizeof(double) * np);
-		f = fn;
-
-		/* BFGS update of the inverse Hessian, skipped without curvature */
-		if (sy > 1e-12)
-		{
-			double		Hy[BTYD_MAX_PARAMS];
-			double		yHy = 0.0;
-
-			if (iter == 0)
-			{
-				double		yy = 0.0;
-
-				/* scale the initial metric (Nocedal & Wright eq. 6.20) */
-				for (i = 0; i < np; i++)
-					yy += y[i] * y[i];
-				for (i = 0; i < np; i++)
-					for (j = 0; j < np; j++)
-						H[i][j] = (i == j) ? sy / yy : 0.0;
-			}
-			for (i = 0; i < np; i++)
-			{
-				Hy[i] = 0.0;
-				for (j = 0; j < np; j++)
-					Hy[i] += H[i][j] * y[j];
-				yHy += y[i] * Hy[i];
-			}
-			for (i = 0; i < np; i++)
-				for (j = 0; j < np; j++)
-					H[i][j] += ((sy + yHy) * s[i] * s[j]) / (sy * sy)
-						- (Hy[i] * s[j] + s[i] * Hy[j]) / sy;
-		}
-	}
-
-	for (i = 0; i < np; i++)
-	{
-		res->params[i] = exp(theta[i]);
-		if (fabs(theta[i]) > FIT_THETA_DEGEN)
-			converged = false;
-	}
-	if (converged)
-	{
-		double		lmin = hessian_min_eigenvalue(&fp, theta);
-
-		elog(DEBUG1, "btyd fit: smallest Hessian eigenvalue %g", lmin);
-		if (!(lmin > FIT_MIN_CURVATURE))
-			converged = false;
-	}
-	res->iterations = iter;
-	res->converged = converged;
-	if (fp.uv)
-	{
-		pfree(fp.uv);
-		pfree(fp.iT);
-		pfree(fp.itx);
-		pfree(fp.lg);
-		pfree(fp.iv);
-	}
-	res->loglik = btyd_loglik(kind, res->params, obs, nobs);
-	if (!isfinite(res->loglik))
-	{
-		res->loglik = 0.0;
-		res->converged = false;
-	}
+		ll = bgnbd_loglik_core(params, obs, nobs, grad, info, NULL, NULL, NULL, NULL);
+	if (info)
+		for (i = 0; i < np * np; i++)
+			info[i] = -info[i];
+	if (exact)
+		*exact = true;
+	return ll;
 }
 
 /* ---------------------------------------------------------------------
@@ -1091,9 +968,10 @@ btyd_p_alive(int kind, const double *params, double x, double tx, double T)
 	else
 	{
 		double		la,
-					lb;
+					lb,
+					lp[BTYD_MAX_PARAMS] = {0.0, 0.0, log(params[2]), 0.0};
 
-		(void) pnbd_terms(params, x, tx, T, &la, &lb, NULL, 0.0);
+		(void) pnbd_terms(params, lp, x, tx, T, &la, &lb, NULL, 0.0, 0.0);
 		if (lb == -INFINITY)
 			return 1.0;
 		lz = lb - la;

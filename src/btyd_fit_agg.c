@@ -1,0 +1,484 @@
+/*
+ * btyd_fit_agg.c
+ *		The fitting aggregates bgnbd_fit, pareto_nbd_fit and gamma_gamma_fit:
+ *		a transition state that counts distinct observations, its parallel
+ *		combine / serialize / deserialize, and the final function that fits.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "utils/memutils.h"
+
+#include "reactivation.h"
+#include "btyd.h"
+
+/* ---------------------------------------------------------------------
+ * Aggregate state: observations with counts, in an array
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * BtydFitState: transition state of the fitting aggregates, allocated in
+ * the aggregate context.  Rows are appended to obs[] (weight 1); when the
+ * array fills up it is sorted and customers with identical observations
+ * merged into one entry whose weight is their count, and it grows only when
+ * that leaves it more than half full.  So the per-row path is an append
+ * (no hashing), the state stays within about twice the distinct triples,
+ * and the final function gets the sorted array the fit needs.
+ */
+typedef struct BtydFitState
+{
+	int			kind;
+	bool		pen_set;		/* penalizer seen yet */
+	double		penalizer;
+	int64		ncust;			/* customers counted (rows used) */
+	BtydObs    *obs;			/* x, t_x, T (or mean spend, 0), count */
+	int64		n;				/* used entries */
+	int64		cap;			/* allocated entries */
+	int64		nsorted;		/* obs[0 .. nsorted-1] sorted and merged */
+	bool		few_dups;		/* the last compaction merged few entries */
+	MemoryContext ctx;			/* where obs lives */
+} BtydFitState;
+
+#define FIT_STATE_VERSION	1
+#define FIT_STATE_MIN_CAP	1024
+
+/* observations in (x, t_x, T) order: the fit's summation order */
+static inline int
+obs_cmp(const BtydObs *a, const BtydObs *b)
+{
+	if (a->x != b->x)
+		return a->x < b->x ? -1 : 1;
+	if (a->tx != b->tx)
+		return a->tx < b->tx ? -1 : 1;
+	if (a->T != b->T)
+		return a->T < b->T ? -1 : 1;
+	return 0;
+}
+
+#define ST_SORT sort_btyd_obs
+#define ST_ELEMENT_TYPE BtydObs
+#define ST_COMPARE(a, b) obs_cmp(a, b)
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+/* ---------------------------------------------------------------------
+ * Fitting aggregates
+ * ---------------------------------------------------------------------
+ */
+
+static BtydFitState *
+fit_state_new(MemoryContext aggctx, int kind)
+{
+	BtydFitState *st = MemoryContextAllocZero(aggctx, sizeof(BtydFitState));
+
+	st->kind = kind;
+	st->ctx = aggctx;
+	st->cap = FIT_STATE_MIN_CAP;
+	st->obs = MemoryContextAlloc(aggctx, sizeof(BtydObs) * FIT_STATE_MIN_CAP);
+	return st;
+}
+
+/*
+ * Sort obs[] and merge equal observations (adding their counts).  The
+ * order of equal keys does not matter: their weights are whole numbers
+ * below 2^53, so the sums are exact whatever the order.
+ */
+static void
+fit_state_compact(BtydFitState *st)
+{
+	int64		m = 0,
+				i;
+
+	if (st->nsorted == st->n)
+		return;
+	sort_btyd_obs(st->obs, st->n);
+	for (i = 0; i < st->n; i++)
+	{
+		if (m > 0 && obs_cmp(&st->obs[m - 1], &st->obs[i]) == 0)
+			st->obs[m - 1].w += st->obs[i].w;
+		else
+			st->obs[m++] = st->obs[i];
+		if ((i & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
+	}
+	st->n = st->nsorted = m;
+}
+
+/*
+ * Room for one more entry: compact, and grow when compaction did not halve
+ * the array.  When the last compaction merged less than a quarter of the
+ * entries (mostly distinct customers: continuous times), the array grows
+ * without sorting this time, since sorting would gain little and the final
+ * function sorts anyway.
+ */
+static void
+fit_state_make_room(BtydFitState *st)
+{
+	if (!st->few_dups)
+	{
+		int64		before = st->n;
+
+		fit_state_compact(st);
+		st->few_dups = (st->n * 4 > before * 3);
+		if (st->n * 2 <= st->cap)
+			return;
+	}
+	else
+		st->few_dups = false;
+	st->cap *= 2;
+	st->obs = repalloc_huge(st->obs, sizeof(BtydObs) * (Size) st->cap);
+}
+
+static inline void
+fit_state_add(BtydFitState *st, double x, double tx, double T, int64 count)
+{
+	BtydObs    *o;
+
+	if (st->n == st->cap)
+		fit_state_make_room(st);
+	o = &st->obs[st->n++];
+	/* normalise -0.0 so that it sorts and merges like 0.0 */
+	o->x = x + 0.0;
+	o->tx = tx + 0.0;
+	o->T = T + 0.0;
+	o->w = (double) count;
+	st->ncust += count;
+}
+
+static void
+fit_state_set_penalizer(BtydFitState *st, double pen)
+{
+	if (!st->pen_set)
+	{
+		st->penalizer = pen;
+		st->pen_set = true;
+	}
+	else if (st->penalizer != pen)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("penalizer must be the same for every row of a fit"),
+				 errdetail("Saw %g and %g.", st->penalizer, pen)));
+}
+
+/*
+ * Transition of bgnbd_fit / pareto_nbd_fit (x, t_x, T [, penalizer]).
+ * Rows with a NULL x, t_x or T are skipped; a bad value is an ERROR.
+ * t_x is ignored (stored as 0) when x = 0, which improves compression.
+ */
+static Datum
+count_fit_sfunc(FunctionCallInfo fcinfo, int kind)
+{
+	MemoryContext aggctx;
+	BtydFitState *st;
+	double		x,
+				tx,
+				T,
+				pen = 0.0;
+
+	aggctx = ra_agg_context(fcinfo, "btyd fit transition function");
+	st = PG_ARGISNULL(0) ? NULL : (BtydFitState *) PG_GETARG_POINTER(0);
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st);
+	}
+	x = PG_GETARG_FLOAT8(1);
+	tx = PG_GETARG_FLOAT8(2);
+	T = PG_GETARG_FLOAT8(3);
+	btyd_check_triple(x, tx, T);
+	if (PG_NARGS() > 4)
+	{
+		if (PG_ARGISNULL(4))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("penalizer must not be NULL")));
+		pen = PG_GETARG_FLOAT8(4);
+		btyd_check_penalizer(pen);
+	}
+	if (st == NULL)
+		st = fit_state_new(aggctx, kind);
+	fit_state_set_penalizer(st, pen);
+	fit_state_add(st, x, x == 0.0 ? 0.0 : tx, T, 1);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(bgnbd_fit_sfunc);
+Datum
+bgnbd_fit_sfunc(PG_FUNCTION_ARGS)
+{
+	return count_fit_sfunc(fcinfo, BTYD_BGNBD);
+}
+
+PG_FUNCTION_INFO_V1(pareto_nbd_fit_sfunc);
+Datum
+pareto_nbd_fit_sfunc(PG_FUNCTION_ARGS)
+{
+	return count_fit_sfunc(fcinfo, BTYD_PARETO_NBD);
+}
+
+/*
+ * Transition of gamma_gamma_fit(x, mean_spend [, penalizer]).  Customers
+ * with x = 0 carry no spend information in the Gamma-Gamma model (FHL 2005
+ * fit it on repeat customers only) and are skipped, as are NULL rows.
+ */
+PG_FUNCTION_INFO_V1(gamma_gamma_fit_sfunc);
+Datum
+gamma_gamma_fit_sfunc(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx;
+	BtydFitState *st;
+	double		x,
+				m,
+				pen = 0.0;
+
+	aggctx = ra_agg_context(fcinfo, "gamma_gamma_fit_sfunc");
+	st = PG_ARGISNULL(0) ? NULL : (BtydFitState *) PG_GETARG_POINTER(0);
+	if (PG_NARGS() > 3)
+	{
+		if (PG_ARGISNULL(3))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("penalizer must not be NULL")));
+		pen = PG_GETARG_FLOAT8(3);
+		btyd_check_penalizer(pen);
+	}
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_GETARG_FLOAT8(1) == 0.0)
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st);
+	}
+	x = PG_GETARG_FLOAT8(1);
+	m = PG_GETARG_FLOAT8(2);
+	btyd_check_x(x);
+	btyd_check_mean_spend(m);
+	if (st == NULL)
+		st = fit_state_new(aggctx, BTYD_GAMMA_GAMMA);
+	fit_state_set_penalizer(st, pen);
+	fit_state_add(st, x, m, 0.0, 1);
+	PG_RETURN_POINTER(st);
+}
+
+/* combine: non-strict; copies the right state when the left is NULL */
+PG_FUNCTION_INFO_V1(btyd_fit_combine);
+Datum
+btyd_fit_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx;
+	BtydFitState *s1,
+			   *s2;
+	int64		i;
+
+	aggctx = ra_agg_context(fcinfo, "btyd_fit_combine");
+	s1 = PG_ARGISNULL(0) ? NULL : (BtydFitState *) PG_GETARG_POINTER(0);
+	s2 = PG_ARGISNULL(1) ? NULL : (BtydFitState *) PG_GETARG_POINTER(1);
+	if (s2 == NULL)
+	{
+		if (s1 == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(s1);
+	}
+	if (s1 == NULL)
+		s1 = fit_state_new(aggctx, s2->kind);
+	if (s1->kind != s2->kind)
+		elog(ERROR, "btyd_fit_combine: states of different models");
+	if (s2->pen_set)
+		fit_state_set_penalizer(s1, s2->penalizer);
+	for (i = 0; i < s2->n; i++)
+		fit_state_add(s1, s2->obs[i].x, s2->obs[i].tx, s2->obs[i].T, (int64) s2->obs[i].w);
+	PG_RETURN_POINTER(s1);
+}
+
+/*
+ * serialize: version, kind, penalizer flag and value, customer count,
+ * entry count, then (x, t_x, T, count) per distinct observation.
+ */
+PG_FUNCTION_INFO_V1(btyd_fit_serialize);
+Datum
+btyd_fit_serialize(PG_FUNCTION_ARGS)
+{
+	BtydFitState *st;
+	StringInfoData buf;
+	int64		i;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "btyd_fit_serialize called in non-aggregate context");
+	st = (BtydFitState *) PG_GETARG_POINTER(0);
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, FIT_STATE_VERSION);
+	pq_sendbyte(&buf, st->kind);
+	pq_sendbyte(&buf, st->pen_set ? 1 : 0);
+	pq_sendfloat8(&buf, st->penalizer);
+	pq_sendint64(&buf, st->ncust);
+	fit_state_compact(st);
+	pq_sendint64(&buf, st->n);
+	for (i = 0; i < st->n; i++)
+	{
+		pq_sendfloat8(&buf, st->obs[i].x);
+		pq_sendfloat8(&buf, st->obs[i].tx);
+		pq_sendfloat8(&buf, st->obs[i].T);
+		pq_sendint64(&buf, (int64) st->obs[i].w);
+	}
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+static void bad_state(const char *what) pg_attribute_noreturn();
+
+static void
+bad_state(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid serialized btyd fit state: %s", what)));
+}
+
+/* deserialize: every field is checked before it is used */
+PG_FUNCTION_INFO_V1(btyd_fit_deserialize);
+Datum
+btyd_fit_deserialize(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	MemoryContext aggctx;
+	StringInfoData buf;
+	BtydFitState *st;
+	int			kind,
+				pen_set;
+	double		pen;
+	int64		ncust,
+				nent,
+				i,
+				total = 0;
+
+	aggctx = ra_agg_context(fcinfo, "btyd_fit_deserialize");
+	buf.data = VARDATA_ANY(b);
+	buf.len = VARSIZE_ANY_EXHDR(b);
+	buf.maxlen = buf.len;
+	buf.cursor = 0;
+	if (buf.len < 3 + 8 + 8 + 8)
+		bad_state("too short");
+	if (pq_getmsgbyte(&buf) != FIT_STATE_VERSION)
+		bad_state("unknown version");
+	kind = pq_getmsgbyte(&buf);
+	if (kind < BTYD_BGNBD || kind > BTYD_GAMMA_GAMMA)
+		bad_state("unknown model kind");
+	pen_set = pq_getmsgbyte(&buf);
+	pen = pq_getmsgfloat8(&buf);
+	if (pen_set > 1 || !isfinite(pen) || pen < 0.0)
+		bad_state("bad penalizer");
+	ncust = pq_getmsgint64(&buf);
+	nent = pq_getmsgint64(&buf);
+	if (ncust < 0 || nent < 0 || nent > (buf.len - buf.cursor) / 32
+		|| (int64) (buf.len - buf.cursor) != nent * 32)
+		bad_state("bad counts or length");
+
+	st = fit_state_new(aggctx, kind);
+	st->pen_set = pen_set;
+	st->penalizer = pen;
+	for (i = 0; i < nent; i++)
+	{
+		double		x = pq_getmsgfloat8(&buf);
+		double		tx = pq_getmsgfloat8(&buf);
+		double		T = pq_getmsgfloat8(&buf);
+		int64		cnt = pq_getmsgint64(&buf);
+
+		if (!isfinite(x) || x < 0.0 || x != floor(x) || x > BTYD_MAX_X
+			|| !isfinite(tx) || !isfinite(T) || cnt <= 0 || cnt > ncust - total)
+			bad_state("bad entry");
+		if (kind == BTYD_GAMMA_GAMMA)
+		{
+			if (x == 0.0 || !(tx > 0.0) || T != 0.0)
+				bad_state("bad gamma_gamma entry");
+		}
+		else if (T < 0.0 || tx < 0.0 || tx > T || (x == 0.0 && tx != 0.0))
+			bad_state("bad (x, t_x, T) entry");
+		total += cnt;
+		fit_state_add(st, x, tx, T, cnt);
+	}
+	pq_getmsgend(&buf);
+	if (total != ncust)
+		bad_state("customer count does not match the entries");
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * Final function of the three fitting aggregates: sort and merge the state's
+ * observations (a deterministic summation order, so serial and parallel
+ * plans give bit-identical models; BG/NBD's likelihood groups work by x),
+ * fit, and return a btyd_model.  NULL when no row was usable.  When no
+ * customer has T > 0 (count models) the data carry no information: the
+ * start values are returned with converged = false.  Sorting the state in
+ * place keeps it the same multiset of observations, so a later transition
+ * or final call (window aggregates) still sees the same data.
+ */
+PG_FUNCTION_INFO_V1(btyd_fit_final);
+Datum
+btyd_fit_final(PG_FUNCTION_ARGS)
+{
+	BtydFitState *st;
+	BtydObs    *obs;
+	int64		n,
+				j;
+	bool		informative = false;
+	BtydFitResult res;
+	BtydModel  *m;
+	int			i;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "btyd_fit_final called in non-aggregate context");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (BtydFitState *) PG_GETARG_POINTER(0);
+	if (st->ncust == 0)
+		PG_RETURN_NULL();
+
+	fit_state_compact(st);
+	obs = st->obs;
+	n = st->n;
+	if (n > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many distinct observations for one fit: " INT64_FORMAT, n),
+				 errhint("Round the times (days or weeks) so that customers share observations.")));
+	for (j = 0; j < n && !informative; j++)
+		if (st->kind == BTYD_GAMMA_GAMMA || obs[j].T > 0.0)
+			informative = true;
+
+	if (informative)
+	{
+		instr_time	t0,
+					t1;
+
+		INSTR_TIME_SET_CURRENT(t0);
+		btyd_fit(st->kind, obs, (int) n, st->penalizer, &res);
+		INSTR_TIME_SET_CURRENT(t1);
+		INSTR_TIME_SUBTRACT(t1, t0);
+		elog(DEBUG1, "%s fit: " INT64_FORMAT " customers, " INT64_FORMAT " distinct observations, %d iterations, %.1f ms",
+			 btyd_kind_name(st->kind), st->ncust, n, res.iterations, INSTR_TIME_GET_MILLISEC(t1));
+	}
+	else
+	{
+		memset(&res, 0, sizeof(res));
+		for (i = 0; i < btyd_nparams(st->kind); i++)
+			res.params[i] = 1.0;
+		res.loglik = btyd_loglik(st->kind, res.params, obs, (int) n);
+	}
+
+	m = btyd_model_new(st->kind);
+	for (i = 0; i < btyd_nparams(st->kind); i++)
+		m->params[i] = res.params[i];
+	m->loglik = res.loglik;
+	m->n_customers = st->ncust;
+	m->iterations = res.iterations;
+	m->converged = res.converged ? 1 : 0;
+	m->penalizer = st->penalizer;
+	btyd_model_validate(m, ERRCODE_INTERNAL_ERROR);
+	PG_RETURN_POINTER(m);
+}
