@@ -5,6 +5,7 @@ MODULE_big = reactivation
 OBJS = \
 	src/reactivation.o \
 	src/util.o \
+	src/dayledger.o \
 	src/textio.o \
 	src/purchase_history.o \
 	src/measures.o \
