@@ -24,6 +24,8 @@ DATA = $(wildcard sql/reactivation--*.sql)
 REGRESS = \
 	purchase_history \
 	measures \
+	asof \
+	numeric_layout \
 	io \
 	merge \
 	timezone \
