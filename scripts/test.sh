@@ -56,4 +56,9 @@ if ! prove --exec bash test/dump_restore.sh; then
 	status=1
 fi
 
+echo "== stored values across ALTER EXTENSION UPDATE (from 0.1.0)"
+if ! prove --exec bash test/upgrade_values.sh; then
+	status=1
+fi
+
 exit $status
