@@ -5,6 +5,7 @@ MODULE_big = reactivation
 OBJS = \
 	src/reactivation.o \
 	src/util.o \
+	src/dayledger.o \
 	src/textio.o \
 	src/purchase_history.o \
 	src/measures.o \
@@ -32,6 +33,8 @@ DATA = $(wildcard sql/reactivation--*.sql) sql/reactivation--0.1.0.control
 REGRESS = \
 	purchase_history \
 	measures \
+	asof \
+	numeric_layout \
 	io \
 	merge \
 	timezone \

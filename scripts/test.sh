@@ -68,4 +68,9 @@ if ! RA_FUZZ_BUILD=0 RA_PGPORT=$FUZZ_PORT scripts/fuzz.sh "${RA_FUZZ_QUERIES:-10
 	status=1
 fi
 
+echo "== stored values across ALTER EXTENSION UPDATE (from 0.1.0)"
+if ! prove --exec bash test/upgrade_values.sh; then
+	status=1
+fi
+
 exit $status

@@ -23,7 +23,7 @@ FROM h;
 SELECT recency_days(ph, '2024-01-20') AS recency, tenure_days(ph, '2024-01-20') AS tenure,
        overdue_ratio(ph, '2024-01-20') AS overdue,
        btyd_x(ph, '2024-01-20'), btyd_t_x(ph, '2024-01-20'), btyd_t(ph, '2024-01-20'),
-       btyd_monetary(ph, '2024-01-20') AS monetary_unknowable
+       btyd_monetary(ph, '2024-01-20') AS monetary_as_of
 FROM h;
 
 -- as_of before the first purchase: the customer did not exist yet
@@ -53,21 +53,26 @@ FROM (SELECT purchase_history(d) AS ph FROM (VALUES ('2024-01-05'::date), ('2024
 SELECT expected_next_purchase(purchase_history(d))
 FROM (VALUES ('2024-01-01'::date), ('2024-01-02'), ('2024-01-04')) v(d);
 
--- purchase_summary: every column equals the function of the same name
+-- purchase_summary: every column equals the function of the same name with as_of
 SELECT (purchase_summary(ph, '2024-03-01', 'week')).* FROM h;
-SELECT s.orders = orders(ph) AND s.purchase_days = purchase_days(ph)
-   AND s.monetary_total = monetary_total(ph) AND s.monetary_mean = monetary_mean(ph)
+SELECT s.orders = orders(ph, '2024-02-01') AND s.purchase_days = purchase_days(ph, '2024-02-01')
+   AND s.monetary_total = monetary_total(ph, '2024-02-01')
+   AND s.monetary_mean = monetary_mean(ph, '2024-02-01')
    AND s.recency_days = recency_days(ph, '2024-02-01') AND s.tenure_days = tenure_days(ph, '2024-02-01')
-   AND s.mean_interval_days = mean_interval_days(ph)
-   AND s.interval_stddev_days = interval_stddev_days(ph)
-   AND s.median_interval_days = median_interval_days(ph)
-   AND s.longest_gap_days = longest_gap_days(ph) AND s.last_gap_days = last_gap_days(ph)
-   AND s.expected_next_purchase = expected_next_purchase(ph)
+   AND s.mean_interval_days = mean_interval_days(ph, '2024-02-01')
+   AND s.interval_stddev_days = interval_stddev_days(ph, '2024-02-01')
+   AND s.median_interval_days = median_interval_days(ph, '2024-02-01')
+   AND s.longest_gap_days = longest_gap_days(ph, '2024-02-01')
+   AND s.last_gap_days = last_gap_days(ph, '2024-02-01')
+   AND s.expected_next_purchase = expected_next_purchase(ph, '2024-02-01')
    AND s.overdue_ratio = overdue_ratio(ph, '2024-02-01')
    AND s.btyd_x = btyd_x(ph, '2024-02-01', 'week') AND s.btyd_t_x = btyd_t_x(ph, '2024-02-01', 'week')
    AND s.btyd_t = btyd_t(ph, '2024-02-01', 'week')
    AND s.btyd_monetary IS NOT DISTINCT FROM btyd_monetary(ph, '2024-02-01')
-   AND s.first_purchase = first_purchase(ph) AND s.last_purchase = last_purchase(ph)
+   AND s.first_purchase = first_purchase(ph, '2024-02-01')
+   AND s.first_purchase_day = first_purchase_day(ph, '2024-02-01')
+   AND s.last_purchase_day = last_purchase_day(ph, '2024-02-01')
+   AND s.last_purchase IS NULL
    AND s.as_of = '2024-02-01' AS summary_matches
 FROM h, LATERAL purchase_summary(ph, '2024-02-01', 'week') s;
 

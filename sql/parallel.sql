@@ -65,3 +65,28 @@ EXPLAIN (COSTS OFF)
 SELECT purchase_history(ordered_at, amount) FROM pt_orders;
 SELECT (SELECT purchase_history(ordered_at, amount)::text FROM pt_orders) = ph AS partitionwise_equals_serial
 FROM p_serial_all;
+
+-- the per-day payload in parallel: days in the exact form (more orders on a
+-- day than the compact form counts, amounts beyond 48 bits, days mixing
+-- orders with and without an amount) and compact days, with a scale that
+-- differs between partial states, give the serial value
+RESET enable_partitionwise_aggregate;
+CREATE TABLE p_wide (customer_id int, d date, amount numeric);
+INSERT INTO p_wide
+SELECT i % 3, '2024-01-01'::date + (i % 5),
+       CASE WHEN i % 3 = 0 THEN 1e13 * (i % 7) + i / 1000.0
+            WHEN i % 3 = 1 AND i % 11 = 0 THEN NULL
+            ELSE (i % 100) / 4.0 END
+FROM generate_series(1, 30000) i;
+ANALYZE p_wide;
+SET max_parallel_workers_per_gather = 0;
+CREATE TABLE p_wide_serial AS
+SELECT customer_id, purchase_history(d, amount)::text AS ph FROM p_wide GROUP BY 1;
+SET max_parallel_workers_per_gather = 2;
+SET enable_hashagg = off;
+EXPLAIN (COSTS OFF) SELECT customer_id, purchase_history(d, amount) FROM p_wide GROUP BY 1;
+SELECT count(*) AS groups, count(*) FILTER (WHERE p.ph::text = s.ph) AS equal,
+       count(*) FILTER (WHERE monetary_total(p.ph) = (SELECT sum(amount) FROM p_wide w WHERE w.customer_id = p.customer_id)) AS totals_exact
+FROM (SELECT customer_id, purchase_history(d, amount) AS ph FROM p_wide GROUP BY 1) p
+JOIN p_wide_serial s USING (customer_id);
+RESET enable_hashagg;

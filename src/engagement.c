@@ -5,6 +5,7 @@
  *		parallel.
  */
 #include "engagement.h"
+#include "dayledger.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_enum.h"
@@ -29,7 +30,7 @@ const char *const ee_names[EE_NTYPES] = {
  *		as "deferred"), and it is the safe reading because a hard bounce
  *		stops the mail while a soft one does not.
  */
-int
+static int
 ee_parse_name(const char *s, int len)
 {
 	int			i;
@@ -51,9 +52,8 @@ ee_parse_name(const char *s, int len)
 static void
 count_overflow(void)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-			 errmsg("event count out of range for engagement_history")));
+	ra_overflow("event count out of range for engagement_history",
+				"An engagement history counts at most 9223372036854775807 events of a type, and 2147483647 of a type on one day.");
 }
 
 /*
@@ -107,58 +107,31 @@ summary_add_event(EhSummary *s, int type, int64 ts)
 		x->last_ts = ts;
 }
 
-static inline void
-day_add(EhDay *d, const EhDay *e)
+/*
+ * day_combine
+ *		The ledger's combine: add the counts of e (same day) into d.  Counts
+ *		that no longer fit are an error, never a widening.
+ */
+static bool
+day_combine(void *dst, const void *src)
 {
+	EhDay	   *d = (EhDay *) dst;
+	const EhDay *e = (const EhDay *) src;
+
 	if (pg_add_s32_overflow(d->sent, e->sent, &d->sent) ||
 		pg_add_s32_overflow(d->open, e->open, &d->open) ||
 		pg_add_s32_overflow(d->click, e->click, &d->click))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("more than %d events of one type on one day in engagement_history",
-						PG_INT32_MAX)));
-}
-
-/* the specialised sort of day entries by day */
-#define ST_SORT sort_ehday
-#define ST_ELEMENT_TYPE EhDay
-#define ST_COMPARE(a, b) (((a)->day > (b)->day) - ((a)->day < (b)->day))
-#define ST_SCOPE static
-#define ST_DECLARE
-#define ST_DEFINE
-#include "lib/sort_template.h"
-
-/*
- * sort_days
- *		Sort days[0..*n) by day and add up entries of the same day, in place.
- */
-static void
-sort_days(EhDay *days, int32 *n)
-{
-	int32		i,
-				j;
-
-	if (*n < 2)
-		return;
-	sort_ehday(days, *n);
-	for (i = 1, j = 0; i < *n; i++)
-	{
-		if (days[i].day == days[j].day)
-			day_add(&days[j], &days[i]);
-		else
-			days[++j] = days[i];
-	}
-	*n = j + 1;
+		count_overflow();
+	return true;
 }
 
 /* ---------------------------------------------------------------------------
- * Transition state
- *
- * One palloc chunk per subscriber: the summary and the day array inline.
- * Days are appended as they come; an event on the same day as the last entry
- * is added to it, so input clustered by subscriber and time stays sorted and
- * duplicate-free at no cost.  Otherwise the array is sorted and coalesced
- * when it fills up and in the final function.
+ * Transition state: a day ledger (dayledger.c) of EhDay entries after the
+ * summary.  An event on the same day as the latest entry is added to it, so
+ * input clustered by subscriber and time stays sorted and duplicate-free at
+ * no cost; otherwise the ledger sorts and coalesces when it fills up and in
+ * the final function.  States are carved from the aggregate context's arena
+ * in exact sizes.
  * ------------------------------------------------------------------------- */
 
 typedef struct EngagementState
@@ -169,69 +142,15 @@ typedef struct EngagementState
 	 * every row is a cache miss on its state, so a row should touch as few
 	 * cache lines as possible (the start of the chunk and the last day).
 	 */
-	int32		ndays;			/* used entries of days[] */
-	int32		capacity;		/* allocated entries of days[] */
-	bool		sorted;			/* days[] ascending and duplicate-free */
+	DlHead		h;
 	EhSummary	s;
-	EhDay		days[FLEXIBLE_ARRAY_MEMBER];
 } EngagementState;
 
-#define ES_HEADER_SIZE		offsetof(EngagementState, days)
+static const DlOps eh_ops = {
+	sizeof(EhDay), sizeof(EngagementState), EH_MAX_DAYS, "engagement_history", day_combine
+};
 
-/* capacity filling the power-of-two chunk the allocator would use anyway */
-static int32
-es_capacity_for(int32 want)
-{
-	Size		need = ES_HEADER_SIZE + sizeof(EhDay) * (Size) want;
-	Size		size = 256;
-
-	while (size < need)
-		size <<= 1;
-	return (int32) ((size - ES_HEADER_SIZE) / sizeof(EhDay));
-}
-
-static EngagementState *
-es_create(MemoryContext ctx, int32 want)
-{
-	int32		cap = es_capacity_for(Max(want, 8));
-	EngagementState *st;
-
-	st = MemoryContextAlloc(ctx, ES_HEADER_SIZE + sizeof(EhDay) * (Size) cap);
-	memset(st, 0, ES_HEADER_SIZE);
-	st->capacity = cap;
-	st->sorted = true;
-	return st;
-}
-
-/*
- * es_reserve
- *		Make room for extra more days: sort and coalesce first, then grow
- *		(repalloc keeps the chunk in its context).  Returns the possibly
- *		moved state.
- */
-static EngagementState *
-es_reserve(EngagementState *st, int32 extra)
-{
-	int32		cap;
-
-	if (st->ndays + extra <= st->capacity)
-		return st;
-	if (!st->sorted)
-	{
-		sort_days(st->days, &st->ndays);
-		st->sorted = true;
-		if (st->ndays + extra <= st->capacity - st->capacity / 4)
-			return st;
-	}
-	if ((int64) st->ndays + extra > EH_MAX_DAYS)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("engagement_history cannot hold more than %d days", EH_MAX_DAYS)));
-	cap = es_capacity_for(Max(st->ndays + extra, st->capacity + 1));
-	st = repalloc(st, ES_HEADER_SIZE + sizeof(EhDay) * (Size) cap);
-	st->capacity = cap;
-	return st;
-}
+#define ES_DAYS(st)		((EhDay *) DL_ENTRIES(&(st)->h, &eh_ops))
 
 /*
  * es_add_event
@@ -240,31 +159,13 @@ es_reserve(EngagementState *st, int32 extra)
 static inline EngagementState *
 es_add_event(EngagementState *st, int type, int64 ts)
 {
-	int32		day;
+	DlHead	   *h = &st->h;
 	EhDay	   *d;
 
 	summary_add_event(&st->s, type, ts);
 	if (type != EE_SENT && type != EE_OPEN && type != EE_CLICK)
 		return st;
-	day = ra_day_of_timestamp(ts);
-	if (st->ndays == 0 || st->days[st->ndays - 1].day != day)
-	{
-		/*
-		 * Reserve first: it may sort and coalesce the array, which resets the
-		 * sorted flag and can make the new day equal to the last entry.
-		 */
-		if (st->ndays >= st->capacity)
-			st = es_reserve(st, 1);
-		if (st->ndays == 0 || st->days[st->ndays - 1].day != day)
-		{
-			if (st->ndays > 0 && day < st->days[st->ndays - 1].day)
-				st->sorted = false;
-			d = &st->days[st->ndays++];
-			d->day = day;
-			d->sent = d->open = d->click = 0;
-		}
-	}
-	d = &st->days[st->ndays - 1];
+	d = (EhDay *) dl_slot(&h, &eh_ops, ra_day_of_timestamp(ts));
 	if (type == EE_SENT)
 	{
 		if (unlikely(d->sent == PG_INT32_MAX))
@@ -283,65 +184,42 @@ es_add_event(EngagementState *st, int type, int64 ts)
 			count_overflow();
 		d->click++;
 	}
-	return st;
+	return (EngagementState *) h;
 }
 
-static EngagementState *
-es_add_days(EngagementState *st, const EhDay *days, int32 n, bool sorted)
+/*
+ * es_to_history
+ *		The stored form of a state, palloc'd in the current context.  Sorts
+ *		and coalesces the state in place (never moves or frees it).
+ */
+static struct varlena *
+es_to_history(DlHead *h)
 {
-	if (n == 0)
-		return st;
-	st = es_reserve(st, n);
-	if (!sorted || (st->ndays > 0 && days[0].day <= st->days[st->ndays - 1].day))
-		st->sorted = false;
-	memcpy(st->days + st->ndays, days, sizeof(EhDay) * (Size) n);
-	st->ndays += n;
-	return st;
-}
-
-static EngagementHistory *
-es_to_history(EngagementState *st)
-{
+	EngagementState *st = (EngagementState *) h;
 	EngagementHistory *eh;
 
-	if (!st->sorted)
-	{
-		sort_days(st->days, &st->ndays);
-		st->sorted = true;
-	}
-#ifdef USE_ASSERT_CHECKING
-	{
-		int32		i;
-
-		for (i = 1; i < st->ndays; i++)
-			Assert(st->days[i].day > st->days[i - 1].day);
-	}
-#endif
-	eh = palloc(EH_SIZE(st->ndays));
+	(void) dl_compact(&st->h, &eh_ops);
+	eh = palloc(EH_SIZE(st->h.ndays));
 	memset(eh, 0, EH_HEADER_SIZE);
-	SET_VARSIZE(eh, EH_SIZE(st->ndays));
+	SET_VARSIZE(eh, EH_SIZE(st->h.ndays));
 	eh->version = EH_VERSION;
-	eh->ndays = st->ndays;
+	eh->ndays = st->h.ndays;
 	eh->s = st->s;
-	memcpy(eh->days, st->days, sizeof(EhDay) * (Size) st->ndays);
-	return eh;
+	memcpy(eh->days, ES_DAYS(st), sizeof(EhDay) * (Size) st->h.ndays);
+	return (struct varlena *) eh;
 }
 
-static EngagementState *
-es_from_history(MemoryContext ctx, const EngagementHistory *eh)
+/* a state holding a stored value: in arena, or palloc'd in ctx */
+static DlHead *
+es_from_history(DlArena *arena, MemoryContext ctx, const struct varlena *v)
 {
-	EngagementState *st = es_create(ctx, eh->ndays);
+	const EngagementHistory *eh = (const EngagementHistory *) v;
+	EngagementState *st = (EngagementState *) dl_create(arena, ctx, &eh_ops, eh->ndays);
 
 	st->s = eh->s;
-	memcpy(st->days, eh->days, sizeof(EhDay) * (Size) eh->ndays);
-	st->ndays = eh->ndays;
-	st->sorted = true;
-	return st;
+	return dl_add_entries(&st->h, &eh_ops, eh->days, eh->ndays, true);
 }
 
-static void eh_validate_header(const EngagementHistory *eh, const char *what);
-static void eh_validate_parts(const EhSummary *s, const EhDay *days, int32 ndays,
-							  const char *what);
 
 /* ---------------------------------------------------------------------------
  * Validation
@@ -349,42 +227,17 @@ static void eh_validate_parts(const EhSummary *s, const EhDay *days, int32 ndays
 
 /*
  * eh_validate
- *		Check every invariant of an engagement history (see engagement.h);
- *		what names the input in the error.  Called before any value from text
- *		input, binary input or a serialized aggregate state is used.
- */
-void
-eh_validate(const EngagementHistory *eh, const char *what)
-{
-	eh_validate_header(eh, what);
-	eh_validate_parts(&eh->s, eh->days, eh->ndays, what);
-}
-
-/*
- * eh_validate_header
- *		The fixed fields before the summary: version, flags, day count.
+ *		Check every invariant of an engagement history (see engagement.h)
+ *		before it is used; errc is the SQLSTATE of the input (22P02 text,
+ *		22P03 binary and serialized states), what names it.
  */
 static void
-eh_validate_header(const EngagementHistory *eh, const char *what)
+eh_validate(const struct varlena *v, int errc, const char *what)
 {
-	if (eh->version != EH_VERSION)
-		ra_corrupt(what, "unsupported version");
-	if (eh->flags != 0 || eh->reserved != 0 || eh->reserved2 != 0)
-		ra_corrupt(what, "unknown flags");
-	if (eh->ndays < 0 || eh->ndays > EH_MAX_DAYS)
-		ra_corrupt(what, "day count out of range");
-}
-
-/*
- * eh_validate_parts
- *		The invariants of a summary and its ndays days (ndays already checked
- *		to be in range).
- */
-static void
-eh_validate_parts(const EhSummary *s, const EhDay *days, int32 ndays, const char *what)
-{
-	int32		min_day = ra_day_of_timestamp(MIN_TIMESTAMP);
-	int32		max_day = ra_day_of_timestamp(END_TIMESTAMP - 1);
+	const EngagementHistory *eh = (const EngagementHistory *) v;
+	const EhSummary *s = &eh->s;
+	const EhDay *days = eh->days;
+	int32		ndays = eh->ndays;
 	int64		sums[3] = {0, 0, 0};
 	int32		firsts[3] = {0, 0, 0};
 	int32		lasts[3] = {0, 0, 0};
@@ -393,27 +246,34 @@ eh_validate_parts(const EhSummary *s, const EhDay *days, int32 ndays, const char
 	int32		i;
 	int			t;
 
+	if (eh->version != EH_VERSION)
+		ra_corrupt(errc, what, "The format version is not supported.");
+	if (eh->flags != 0 || eh->reserved != 0 || eh->reserved2 != 0)
+		ra_corrupt(errc, what, "Reserved fields are not zero.");
+	if (ndays < 0 || ndays > EH_MAX_DAYS || VARSIZE(eh) != EH_SIZE(ndays))
+		ra_corrupt(errc, what, "The day count does not match the length of the value.");
 	for (t = 0; t < EE_NTYPES; t++)
 	{
 		const EhTypeStat *x = &s->t[t];
 
 		if (x->count < 0)
-			ra_corrupt(what, "negative event count");
+			ra_corrupt(errc, what, "An event count is negative.");
 		if (x->count == 0)
 		{
 			if (x->first_ts != 0 || x->last_ts != 0)
-				ra_corrupt(what, "times given for an event type without events");
+				ra_corrupt(errc, what, "Times are given for an event type without events.");
 			continue;
 		}
 		any = true;
 		if (!IS_VALID_TIMESTAMP(x->first_ts) || !IS_VALID_TIMESTAMP(x->last_ts) ||
 			x->first_ts > x->last_ts)
-			ra_corrupt(what, "first and last event times are out of range or out of order");
+			ra_corrupt(errc, what, "The first and last event times are out of range or out of order.");
 		if (x->count == 1 && x->first_ts != x->last_ts)
-			ra_corrupt(what, "a single event has different first and last times");
+			ra_corrupt(errc, what, "A single event has different first and last times.");
 	}
 	if (!any)
-		ra_corrupt(what, "an engagement history has at least one event");
+		ra_corrupt(errc, what, "An engagement history has at least one event.");
+	dl_check_days(days, ndays, sizeof(EhDay), errc, what);
 	for (i = 0; i < ndays; i++)
 	{
 		const EhDay *d = &days[i];
@@ -423,12 +283,8 @@ eh_validate_parts(const EhSummary *s, const EhDay *days, int32 ndays, const char
 		v[0] = d->sent;
 		v[1] = d->open;
 		v[2] = d->click;
-		if (d->day < min_day || d->day > max_day)
-			ra_corrupt(what, "day out of range");
-		if (i > 0 && d->day <= days[i - 1].day)
-			ra_corrupt(what, "days are not strictly ascending");
 		if (v[0] < 0 || v[1] < 0 || v[2] < 0 || (v[0] == 0 && v[1] == 0 && v[2] == 0))
-			ra_corrupt(what, "day counts must be non-negative and not all zero");
+			ra_corrupt(errc, what, "The day counts must be non-negative and not all zero.");
 		for (k = 0; k < 3; k++)
 		{
 			if (v[k] == 0)
@@ -444,34 +300,23 @@ eh_validate_parts(const EhSummary *s, const EhDay *days, int32 ndays, const char
 		const EhTypeStat *x = &s->t[daytypes[t]];
 
 		if (sums[t] != x->count)
-			ra_corrupt(what, "day counts do not add up to the event totals");
+			ra_corrupt(errc, what, "The day counts do not add up to the event totals.");
 		if (x->count > 0 &&
 			(firsts[t] != ra_day_of_timestamp(x->first_ts) ||
 			 lasts[t] != ra_day_of_timestamp(x->last_ts)))
-			ra_corrupt(what, "first and last event times do not match the days");
+			ra_corrupt(errc, what, "The first and last event times do not match the days.");
 	}
 }
 
 /*
  * eh_days_until
- *		Number of day entries on or before as_of_day (binary search).
+ *		Number of day entries on or before as_of_day (the ledger's binary
+ *		search).
  */
 int32
 eh_days_until(const EngagementHistory *eh, int32 as_of_day)
 {
-	int32		lo = 0,
-				hi = eh->ndays;
-
-	while (lo < hi)
-	{
-		int32		mid = lo + (hi - lo) / 2;
-
-		if (eh->days[mid].day <= as_of_day)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return dl_days_until(eh->days, eh->ndays, sizeof(EhDay), as_of_day);
 }
 
 /* ---------------------------------------------------------------------------
@@ -514,30 +359,29 @@ eh_send_parts(StringInfo buf, const EhSummary *s, const EhDay *days, int32 ndays
  *		current memory context.  Lengths are checked before they are trusted.
  */
 static EngagementHistory *
-eh_recv_buf(StringInfo buf, const char *what)
+eh_recv_buf(StringInfo buf)
 {
+	const char *what = "binary engagement_history value";
+	int			errc = ERRCODE_INVALID_BINARY_REPRESENTATION;
 	EngagementHistory *eh;
 	EhSummary	s;
 	int32		ndays;
 	int32		i;
 	int			t;
 
-	if (buf->len - buf->cursor < 2 + EE_NTYPES * 24 + 4)
-		ra_corrupt(what, "value is too short");
+	if (buf->len - buf->cursor < 2 + EE_NTYPES * 24)
+		ra_corrupt(errc, what, "The value is too short.");
 	if (pq_getmsgbyte(buf) != EH_VERSION)
-		ra_corrupt(what, "unsupported version");
+		ra_corrupt(errc, what, "The format version is not supported.");
 	if (pq_getmsgbyte(buf) != 0)
-		ra_corrupt(what, "unknown flags");
+		ra_corrupt(errc, what, "Unknown flags are set.");
 	for (t = 0; t < EE_NTYPES; t++)
 	{
 		s.t[t].count = pq_getmsgint64(buf);
 		s.t[t].first_ts = pq_getmsgint64(buf);
 		s.t[t].last_ts = pq_getmsgint64(buf);
 	}
-	ndays = (int32) pq_getmsgint(buf, 4);
-	if (ndays < 0 || ndays > EH_MAX_DAYS ||
-		(int64) (buf->len - buf->cursor) != (int64) ndays * 16)
-		ra_corrupt(what, "day count does not match the length of the value");
+	dl_recv_count(buf, &ndays, 0, EH_MAX_DAYS, 16, errc, what);
 
 	eh = palloc0(EH_SIZE(ndays));
 	SET_VARSIZE(eh, EH_SIZE(ndays));
@@ -551,7 +395,7 @@ eh_recv_buf(StringInfo buf, const char *what)
 		eh->days[i].open = (int32) pq_getmsgint(buf, 4);
 		eh->days[i].click = (int32) pq_getmsgint(buf, 4);
 	}
-	eh_validate(eh, what);
+	eh_validate((struct varlena *) eh, errc, what);
 	return eh;
 }
 
@@ -610,6 +454,23 @@ engagement_history_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf.data);
 }
 
+/* one [day, sends, opens, clicks] of the text form */
+static void
+text_day(TextParser *tp, void *item, void *arg)
+{
+	EhDay	   *d = (EhDay *) item;
+
+	tp_expect_char(tp, '[');
+	d->day = tp_date(tp);
+	tp_expect_char(tp, ',');
+	d->sent = (int32) tp_count(tp, PG_INT32_MAX);
+	tp_expect_char(tp, ',');
+	d->open = (int32) tp_count(tp, PG_INT32_MAX);
+	tp_expect_char(tp, ',');
+	d->click = (int32) tp_count(tp, PG_INT32_MAX);
+	tp_expect_char(tp, ']');
+}
+
 PG_FUNCTION_INFO_V1(engagement_history_in);
 Datum
 engagement_history_in(PG_FUNCTION_ARGS)
@@ -617,9 +478,8 @@ engagement_history_in(PG_FUNCTION_ARGS)
 	char	   *str = PG_GETARG_CSTRING(0);
 	TextParser	tp;
 	EhSummary	s;
-	int32		ndays = 0;
-	int32		cap = 16;
-	EhDay	   *days = palloc(sizeof(EhDay) * cap);
+	int32		ndays;
+	EhDay	   *days;
 	EngagementHistory *eh;
 	int			t;
 
@@ -647,43 +507,7 @@ engagement_history_in(PG_FUNCTION_ARGS)
 		tp_expect_char(&tp, ',');
 	}
 	tp_expect_key(&tp, "days");
-	tp_expect_char(&tp, '[');
-	tp_skip_ws(&tp);
-	if (*tp.p != ']')
-	{
-		for (;;)
-		{
-			if (ndays >= EH_MAX_DAYS)
-				tp_error(&tp, "Too many days");
-			if (ndays == cap)
-			{
-				cap *= 2;
-				days = repalloc(days, sizeof(EhDay) * cap);
-			}
-			tp_expect_char(&tp, '[');
-			days[ndays].day = tp_date(&tp);
-			tp_expect_char(&tp, ',');
-			days[ndays].sent = (int32) tp_count(&tp, PG_INT32_MAX);
-			tp_expect_char(&tp, ',');
-			days[ndays].open = (int32) tp_count(&tp, PG_INT32_MAX);
-			tp_expect_char(&tp, ',');
-			days[ndays].click = (int32) tp_count(&tp, PG_INT32_MAX);
-			tp_expect_char(&tp, ']');
-			ndays++;
-			tp_skip_ws(&tp);
-			if (*tp.p == ',')
-			{
-				tp.p++;
-				continue;
-			}
-			break;
-		}
-	}
-	tp_expect_char(&tp, ']');
-	tp_expect_char(&tp, '}');
-	tp_skip_ws(&tp);
-	if (*tp.p != '\0')
-		tp_error(&tp, "Unexpected text after the value");
+	days = tp_days_list(&tp, sizeof(EhDay), EH_MAX_DAYS, text_day, NULL, &ndays);
 
 	eh = palloc0(EH_SIZE(ndays));
 	SET_VARSIZE(eh, EH_SIZE(ndays));
@@ -692,7 +516,7 @@ engagement_history_in(PG_FUNCTION_ARGS)
 	eh->s = s;
 	if (ndays > 0)
 		memcpy(eh->days, days, sizeof(EhDay) * ndays);
-	eh_validate(eh, "text engagement_history value");
+	eh_validate((struct varlena *) eh, ERRCODE_INVALID_TEXT_REPRESENTATION, "text engagement_history value");
 	PG_RETURN_POINTER(eh);
 }
 
@@ -714,7 +538,7 @@ engagement_history_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 
-	PG_RETURN_POINTER(eh_recv_buf(buf, "binary engagement_history value"));
+	PG_RETURN_POINTER(eh_recv_buf(buf));
 }
 
 /* ---------------------------------------------------------------------------
@@ -733,18 +557,36 @@ typedef enum
  * one go), so codes are kept in a small table indexed by the OID's offset
  * from a base near the first value seen: one subtraction and one load a
  * row, no search.  Values outside that window (OIDs allocated far apart
- * after an OID wraparound) go to a short list searched in order.
+ * after an OID wraparound) go to a short list searched in order.  The
+ * transition functions keep their arena cache (dayledger.c) beside it.
  */
 #define ENUM_WINDOW		64
 
 typedef struct EnumCache
 {
 	Oid			base;			/* OID of direct[0] */
+	bool		base_set;		/* base chosen (at the first value) */
 	int8		direct[ENUM_WINDOW];	/* code, or -1 when not looked up yet */
 	int			nfar;			/* entries of far_oids / far_codes */
 	Oid			far_oids[EE_NTYPES];
 	int			far_codes[EE_NTYPES];
+	void	   *arenas;			/* the arena cache of the transition */
 } EnumCache;
+
+/* the call site's cache, created empty on first use */
+static EnumCache *
+call_cache(FunctionCallInfo fcinfo)
+{
+	EnumCache  *c = (EnumCache *) fcinfo->flinfo->fn_extra;
+
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(EnumCache));
+		memset(c->direct, -1, sizeof(c->direct));
+		fcinfo->flinfo->fn_extra = c;
+	}
+	return c;
+}
 
 static void
 unknown_event(const char *s, int len)
@@ -765,18 +607,15 @@ unknown_event(const char *s, int len)
 static pg_noinline int
 enum_code_slow(FunctionCallInfo fcinfo, Oid value)
 {
-	EnumCache  *c = (EnumCache *) fcinfo->flinfo->fn_extra;
+	EnumCache  *c = call_cache(fcinfo);
 	HeapTuple	tup;
 	const char *label;
 	int			code;
 
-	if (c == NULL)
+	if (!c->base_set)
 	{
-		c = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(EnumCache));
 		c->base = value > ENUM_WINDOW / 2 ? value - ENUM_WINDOW / 2 : 0;
-		memset(c->direct, -1, sizeof(c->direct));
-		c->nfar = 0;
-		fcinfo->flinfo->fn_extra = c;
+		c->base_set = true;
 	}
 	else if (value - c->base >= ENUM_WINDOW)
 	{
@@ -889,7 +728,13 @@ sfunc_common(FunctionCallInfo fcinfo, EventKind ek, RaTimeKind tk, bool has_skip
 	 * function takes an internal argument, so SQL cannot call it).
 	 */
 	if (st == NULL)
-		st = es_create(ra_agg_context(fcinfo, "engagement_history_sfunc"), 1);
+	{
+		MemoryContext aggctx = ra_agg_context(fcinfo, "engagement_history_sfunc");
+
+		st = (EngagementState *)
+			dl_create(dl_arena_for(fcinfo, &call_cache(fcinfo)->arenas, aggctx),
+					  aggctx, &eh_ops, 1);
+	}
 	st = es_add_event(st, type, ts);
 	PG_RETURN_POINTER(st);
 }
@@ -936,173 +781,32 @@ engagement_history_sfunc_enum_date(PG_FUNCTION_ARGS)
 	return sfunc_common(fcinfo, TYPE_ENUM, RA_TIME_DATE, false);
 }
 
-/*
- * engagement_history_merge_sfunc
- *		Transition of merge(engagement_history).  NULL inputs are skipped.
- */
-PG_FUNCTION_INFO_V1(engagement_history_merge_sfunc);
-Datum
-engagement_history_merge_sfunc(PG_FUNCTION_ARGS)
-{
-	MemoryContext aggctx = ra_agg_context(fcinfo, "engagement_history_merge_sfunc");
-	EngagementState *st = PG_ARGISNULL(0) ? NULL : (EngagementState *) PG_GETARG_POINTER(0);
-	EngagementHistory *eh;
+/* ---------------------------------------------------------------------------
+ * merge(), combine, serialization, final and ||: the ledger's skeletons
+ * ------------------------------------------------------------------------- */
 
-	if (PG_ARGISNULL(1))
-	{
-		if (st == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(st);
-	}
-	eh = PG_GETARG_ENGAGEMENT_HISTORY_P(1);
-	if (st == NULL)
-		st = es_from_history(aggctx, eh);
-	else
-	{
-		summary_merge(&st->s, &eh->s);
-		st = es_add_days(st, eh->days, eh->ndays, true);
-	}
-	PG_RETURN_POINTER(st);
+/* fold state b into a: counts add, first and last are min and max */
+static DlHead *
+es_merge(DlHead *a, const DlHead *b)
+{
+	summary_merge(&((EngagementState *) a)->s, &((const EngagementState *) b)->s);
+	return dl_add_entries(a, &eh_ops, DL_ENTRIES(b, &eh_ops), b->ndays, b->sorted);
 }
+
+static const DlOps *
+es_ops_of(const DlHead *h)
+{
+	return &eh_ops;
+}
+
+static const DlFamily eh_family = {
+	"serialized engagement_history state", EH_HEADER_SIZE,
+	es_to_history, es_from_history, eh_validate, es_merge, es_ops_of
+};
 
 /*
- * engagement_history_combine
- *		Combine two partial states; with a NULL left state the right one is
- *		copied into the aggregate context.
+ * merge(engagement_history) transition, combine, serialize, deserialize, final
+ * (READ_ONLY, see dl_agg_final) and ||: a || b is exactly as if both sets of
+ * events had been aggregated together.
  */
-PG_FUNCTION_INFO_V1(engagement_history_combine);
-Datum
-engagement_history_combine(PG_FUNCTION_ARGS)
-{
-	MemoryContext aggctx = ra_agg_context(fcinfo, "engagement_history_combine");
-	EngagementState *a = PG_ARGISNULL(0) ? NULL : (EngagementState *) PG_GETARG_POINTER(0);
-	EngagementState *b = PG_ARGISNULL(1) ? NULL : (EngagementState *) PG_GETARG_POINTER(1);
-
-	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
-	if (a == NULL)
-	{
-		a = es_create(aggctx, b->ndays);
-		a->s = b->s;
-		memcpy(a->days, b->days, sizeof(EhDay) * (Size) b->ndays);
-		a->ndays = b->ndays;
-		a->sorted = b->sorted;
-		PG_RETURN_POINTER(a);
-	}
-	summary_merge(&a->s, &b->s);
-	a = es_add_days(a, b->days, b->ndays, b->sorted);
-	PG_RETURN_POINTER(a);
-}
-
-/*
- * Aggregate serialization.  A serialized state only travels between the
- * processes of one parallel query on one server, so it is the in-memory
- * image of the stored value (an EngagementHistory, whose varlena header is
- * the bytea's): no byte swapping, one copy of the days each way.  It is
- * still checked against every invariant before it is used.
- */
-PG_FUNCTION_INFO_V1(engagement_history_serialize);
-Datum
-engagement_history_serialize(PG_FUNCTION_ARGS)
-{
-	if (!AggCheckCallContext(fcinfo, NULL))
-		elog(ERROR, "engagement_history_serialize called in non-aggregate context");
-	PG_RETURN_BYTEA_P((bytea *) es_to_history((EngagementState *) PG_GETARG_POINTER(0)));
-}
-
-PG_FUNCTION_INFO_V1(engagement_history_deserialize);
-Datum
-engagement_history_deserialize(PG_FUNCTION_ARGS)
-{
-	const char *what = "serialized engagement_history state";
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	const char *data = VARDATA_ANY(b);
-	Size		len = VARSIZE_ANY_EXHDR(b);
-	EngagementHistory hdr;
-	EngagementState *st;
-
-	if (!AggCheckCallContext(fcinfo, NULL))
-		elog(ERROR, "engagement_history_deserialize called in non-aggregate context");
-
-	/*
-	 * The bytes may sit at any alignment (a short varlena header, a tuple
-	 * queue): copy the header out before reading it, and the days straight
-	 * into the new state.
-	 */
-	if (len < EH_HEADER_SIZE - VARHDRSZ)
-		ra_corrupt(what, "value is too short");
-	memcpy((char *) &hdr + VARHDRSZ, data, EH_HEADER_SIZE - VARHDRSZ);
-	eh_validate_header(&hdr, what);
-	if (len != EH_SIZE(hdr.ndays) - VARHDRSZ)
-		ra_corrupt(what, "day count does not match the length of the value");
-	st = es_create(CurrentMemoryContext, hdr.ndays);
-	st->s = hdr.s;
-	memcpy(st->days, data + EH_HEADER_SIZE - VARHDRSZ, sizeof(EhDay) * (Size) hdr.ndays);
-	eh_validate_parts(&st->s, st->days, hdr.ndays, what);
-	st->ndays = hdr.ndays;
-	st->sorted = true;
-	PG_RETURN_POINTER(st);
-}
-
-/*
- * engagement_history_final
- *		The stored value, or NULL when no row was counted.  Sorts and
- *		coalesces the state's days in place and never frees it; the state
- *		keeps its value and stays valid for more rows and more final calls,
- *		so the aggregates are declared READ_ONLY and run as window
- *		aggregates too.
- */
-PG_FUNCTION_INFO_V1(engagement_history_final);
-Datum
-engagement_history_final(PG_FUNCTION_ARGS)
-{
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	PG_RETURN_POINTER(es_to_history((EngagementState *) PG_GETARG_POINTER(0)));
-}
-
-/*
- * engagement_history_concat
- *		a || b: the history of both sets of events, exactly as if they had
- *		been aggregated together.  STRICT: NULL || x is NULL.
- */
-PG_FUNCTION_INFO_V1(engagement_history_concat);
-Datum
-engagement_history_concat(PG_FUNCTION_ARGS)
-{
-	EngagementHistory *a = PG_GETARG_ENGAGEMENT_HISTORY_P(0);
-	EngagementHistory *b = PG_GETARG_ENGAGEMENT_HISTORY_P(1);
-	EngagementHistory *r;
-	int32		i = 0,
-				j = 0,
-				n = 0;
-
-	if ((int64) a->ndays + b->ndays > EH_MAX_DAYS)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("engagement_history cannot hold more than %d days", EH_MAX_DAYS)));
-	r = palloc0(EH_SIZE((Size) a->ndays + b->ndays));
-	r->version = EH_VERSION;
-	r->s = a->s;
-	summary_merge(&r->s, &b->s);
-	while (i < a->ndays || j < b->ndays)
-	{
-		if (j >= b->ndays || (i < a->ndays && a->days[i].day < b->days[j].day))
-			r->days[n++] = a->days[i++];
-		else if (i >= a->ndays || b->days[j].day < a->days[i].day)
-			r->days[n++] = b->days[j++];
-		else
-		{
-			r->days[n] = a->days[i++];
-			day_add(&r->days[n], &b->days[j++]);
-			n++;
-		}
-	}
-	r->ndays = n;
-	SET_VARSIZE(r, EH_SIZE(n));
-	PG_RETURN_POINTER(r);
-}
+DL_FAMILY_FUNCTIONS(engagement_history, eh_family)

@@ -71,7 +71,8 @@ typedef struct EhDay
 /*
  * EngagementHistory: the on-disk (varlena) form of engagement_history.
  *
- * Invariants, checked by eh_validate() on every value read from outside:
+ * Invariants, checked by eh_validate() (engagement.c) on every value read
+ * from outside:
  *	version; at least one event; per type count >= 0, with count = 0 both
  *	times are 0, otherwise both finite and first_ts <= last_ts (equal when
  *	count = 1); days strictly ascending, in range, each with a positive
@@ -101,9 +102,7 @@ typedef struct EngagementHistory
 
 /* engagement.c */
 extern const char *const ee_names[EE_NTYPES];
-extern int	ee_parse_name(const char *s, int len);
 extern int	ee_enum_code(FunctionCallInfo fcinfo, Oid value);
-extern void eh_validate(const EngagementHistory *eh, const char *what);
 extern int32 eh_days_until(const EngagementHistory *eh, int32 as_of_day);
 
 #endif							/* ENGAGEMENT_H */

@@ -27,8 +27,8 @@
 #define RA_MAX_MANTISSA		((int128) 1 << 125)	/* about 4.25e37 */
 
 /*
- * PhSummary: the fixed-size part of a purchase history, shared by the stored
- * value and the transition state so that one merge routine serves both.
+ * PhSummary: the fixed-size part of a stored purchase history (the same in
+ * both stored formats; the transition state derives it from its days).
  * Times are microseconds since 2000-01-01 taken as UTC (timestamptz values
  * as they are; timestamp and date values as written).
  */
@@ -41,9 +41,8 @@ typedef struct PhSummary
 	int64		orders;			/* orders (rows with a non-NULL time) */
 	int64		priced;			/* orders whose amount was not NULL */
 	int32		scale;			/* decimal scale of the two money fields */
-	int32		aux;			/* transition state: the latest appended day,
-								 * so the per-row path need not read days[];
-								 * always 0 in a stored value */
+	int32		aux;			/* reserved, 0 (0.1.x kept a transition-state
+								 * field here) */
 } PhSummary;
 
 /*
@@ -53,17 +52,37 @@ typedef struct PhSummary
  * 2000-01-01), strictly ascending.  A day is the UTC calendar day of a
  * timestamptz, or the calendar day of a timestamp/date as written.
  *
+ * Two stored formats, told apart by version:
+ *
+ *	version 1 (0.1.x): the header and days[] only.  The summary holds the
+ *	totals and the first day's amount; there is nothing per day, so order
+ *	counts and amounts can only be read for the whole history (and the
+ *	amount of the first day).  Still read, and still written for a history
+ *	that has a version 1 value merged into it (see measures.c for what the
+ *	as-of measures do with one).
+ *
+ *	version 2: days[] is followed, at the next 8-byte boundary, by one
+ *	payload per day: the number of orders, of orders with an amount, and the
+ *	exact sum of the amounts of that day at the history's scale.  Compact
+ *	form (flags without PH_FLAG_WIDE): one uint64 per day, PH_PACK_* below;
+ *	exact fallback (PH_FLAG_WIDE), used when some day does not fit the
+ *	compact form: a PhWide per day.  Every writer chooses the compact form
+ *	whenever every day fits, so equal histories have equal bytes.
+ *
  * Invariants, checked by ph_validate() on every value read from outside:
- *	ndays >= 1; days strictly ascending; days[0] is the day of first_ts and
- *	days[ndays - 1] the day of last_ts; first_ts <= last_ts, both finite;
- *	orders >= ndays; 0 <= priced <= orders; 0 <= scale <= RA_MAX_SCALE;
- *	with priced = 0 both money fields are zero and scale is 0.
+ *	ndays >= 1; days strictly ascending and in range; days[0] is the day of
+ *	first_ts and days[ndays - 1] the day of last_ts; first_ts <= last_ts,
+ *	both finite; orders >= ndays; 0 <= priced <= orders; 0 <= scale <=
+ *	RA_MAX_SCALE; with priced = 0 both money fields are zero and scale is
+ *	0.  Version 2 also: each day has 1 <= priced-or-not orders, 0 <= priced
+ *	<= orders, no amount without a priced order, and the days add up to
+ *	orders, priced, total and (day 0) first_day_total.
  */
 typedef struct PurchaseHistory
 {
 	int32		vl_len_;		/* varlena header (do not touch directly!) */
-	uint8		version;		/* PH_VERSION */
-	uint8		flags;			/* reserved, 0 */
+	uint8		version;		/* PH_VERSION or PH_VERSION_1 */
+	uint8		flags;			/* PH_FLAG_* (version 2), 0 */
 	uint16		reserved;		/* 0 */
 	int32		ndays;			/* number of distinct purchase days */
 	int32		reserved2;		/* 0; aligns s */
@@ -71,37 +90,59 @@ typedef struct PurchaseHistory
 	int32		days[FLEXIBLE_ARRAY_MEMBER];
 } PurchaseHistory;
 
-#define PH_VERSION			1
+#define PH_VERSION_1		1
+#define PH_VERSION			2
+#define PH_FLAG_WIDE		0x01
 #define PH_HEADER_SIZE		offsetof(PurchaseHistory, days)
-#define PH_SIZE(n)			(PH_HEADER_SIZE + sizeof(int32) * (Size) (n))
+#define PH_PAYLOAD_OFFSET(n) MAXALIGN(PH_HEADER_SIZE + sizeof(int32) * (Size) (n))
+
+/*
+ * Compact per-day payload: bits 0-47 the amount (two's complement, at the
+ * history's scale), bits 48-57 the number of orders (1 .. PH_PACK_MAX_ORDERS),
+ * bits 58-62 the day's own display scale (the largest scale of its amounts,
+ * so that a sum over some days prints exactly as sum(numeric) over their
+ * rows), bit 63 set when no order of the day had an amount (amount and
+ * scale are then 0).  A day that mixes orders with and without an amount,
+ * has more orders, or an amount beyond 48 bits takes the exact form.
+ */
+#define PH_PACK_AMOUNT_BITS	48
+#define PH_PACK_MAX_ORDERS	0x3FF
+#define PH_PACK_SCALE_SHIFT	58
+#define PH_PACK_UNPRICED	((uint64) 1 << 63)
+#define PH_PACK_MAX_AMOUNT	(((int64) 1 << (PH_PACK_AMOUNT_BITS - 1)) - 1)
+
+/* exact per-day payload */
+typedef struct PhWide
+{
+	int64		orders;
+	int64		priced;
+	int128		amount;			/* at the history's scale */
+	int32		dscale;			/* the day's own display scale */
+	int32		reserved;		/* 0 */
+} PhWide;
+
+/* bytes of a stored value of ndays days in each format */
+#define PH_SIZE_V1(n)		(PH_HEADER_SIZE + sizeof(int32) * (Size) (n))
+#define PH_SIZE_V2(n, wide)	(PH_PAYLOAD_OFFSET(n) + \
+							 ((wide) ? sizeof(PhWide) : sizeof(uint64)) * (Size) (n))
 
 /* Cap on distinct purchase days of one history (well under 1 GB). */
-#define PH_MAX_DAYS			((int32) 100000000)
+#define PH_MAX_DAYS			((int32) 20000000)
 
 #define DatumGetPurchaseHistoryP(X)	((PurchaseHistory *) PG_DETOAST_DATUM(X))
 #define PG_GETARG_PURCHASE_HISTORY_P(n) DatumGetPurchaseHistoryP(PG_GETARG_DATUM(n))
 
-/*
- * PurchaseState: the in-memory transition state of the purchase_history
- * and merge aggregates.  One chunk: the summary and the day array inline,
- * carved from a StateArena (see purchase_history.c) so that a customer costs
- * its bytes and no allocator rounding.  Days are appended as they
- * come; while they arrive in ascending order (input clustered by customer
- * and time) the array stays sorted and duplicate-free at no cost, otherwise
- * it is sorted and de-duplicated when it fills up and in the final function,
- * so it never holds more than about twice the distinct days.
- */
-typedef struct PurchaseState
-{
-	PhSummary	s;
-	int32		ndays;			/* used entries of days[] */
-	int32		capacity;		/* allocated entries of days[] */
-	bool		sorted;			/* days[] ascending and duplicate-free */
-	bool		in_arena;		/* carved from a StateArena, not palloc'd */
-	int32		days[FLEXIBLE_ARRAY_MEMBER];
-} PurchaseState;
+/* What the days of a history can tell (ph_sums). */
+#define PH_KNOW_AMOUNT		0x01	/* the amount of the days asked for */
+#define PH_KNOW_COUNTS		0x02	/* their orders and priced orders */
 
-#define PS_HEADER_SIZE		offsetof(PurchaseState, days)
+typedef struct PhSums
+{
+	int64		orders;
+	int64		priced;
+	int128		amount;			/* at the history's scale */
+	int32		dscale;			/* largest display scale of the days */
+} PhSums;
 
 /* kinds of time argument of the transition functions */
 typedef enum RaTimeKind
@@ -114,6 +155,8 @@ typedef enum RaTimeKind
 extern int	ra_numeric_to_scaled(Datum num, int128 *mantissa, const char *argname);
 extern int	ra_float8_to_scaled(float8 val, int128 *mantissa, const char *argname);
 extern bool ra_rescale(int128 *mantissa, int from_scale, int to_scale);
+extern bool ra_downscale_exact(int128 mantissa, int from_scale, int to_scale);
+extern int128 ra_downscale(int128 mantissa, int from_scale, int to_scale);
 extern Datum ra_scaled_to_numeric(int128 mantissa, int scale);
 extern Datum ra_scaled_div_count(int128 mantissa, int scale, int64 count);
 extern bool ra_rescale_any(int128 *mantissa, int k);
@@ -123,10 +166,9 @@ extern void ra_format_timestamp(StringInfo buf, int64 ts);
 extern void ra_format_date(StringInfo buf, int32 day);
 extern int32 ra_check_as_of(DateADT as_of);
 extern int	ra_parse_period(text *period);
-extern void ra_sort_days(int32 *days, int32 *n);
-extern void ra_sort_int32(int32 *a, int32 n);
 extern MemoryContext ra_agg_context(FunctionCallInfo fcinfo, const char *fname);
-extern void ra_corrupt(const char *what, const char *detail) pg_attribute_noreturn();
+extern void ra_corrupt(int errc, const char *what, const char *detail) pg_attribute_noreturn();
+extern void ra_overflow(const char *what, const char *detail) pg_attribute_noreturn();
 extern int64 ra_event_time(FunctionCallInfo fcinfo, int argno, RaTimeKind tk,
 						   const char *argname, const char *typname);
 
@@ -145,10 +187,15 @@ extern void tp_expect_key(TextParser *tp, const char *key);
 extern int64 tp_count(TextParser *tp, int64 max);
 extern int32 tp_date(TextParser *tp);
 extern int64 tp_timestamp(TextParser *tp);
+extern bool tp_peek_key(TextParser *tp, const char *key);
+extern bool tp_money(TextParser *tp, int128 *m, int *scale);
+typedef void (*TpItemParser) (TextParser *tp, void *item, void *arg);
+extern void *tp_days_list(TextParser *tp, Size esize, int32 max, TpItemParser elem,
+						  void *arg, int32 *n);
 
 /* purchase_history.c */
-extern void ph_validate(const PurchaseHistory *ph, const char *what);
 extern int32 ph_days_until(const PurchaseHistory *ph, int32 as_of_day);
+extern int	ph_sums(const PurchaseHistory *ph, int32 from, int32 to, PhSums *out);
 
 /* period units of the btyd_* measures */
 #define RA_PERIOD_DAY	1

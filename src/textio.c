@@ -196,3 +196,86 @@ tp_timestamp(TextParser *tp)
 	return ts;
 }
 
+
+/*
+ * tp_peek_key
+ *		Whether the next token is the key "key" (the cursor does not move).
+ */
+bool
+tp_peek_key(TextParser *tp, const char *key)
+{
+	size_t		len = strlen(key);
+
+	tp_skip_ws(tp);
+	return tp->p[0] == '"' && strncmp(tp->p + 1, key, len) == 0 && tp->p[len + 1] == '"';
+}
+
+/*
+ * tp_money
+ *		An exact decimal number ([-]digits[.digits]) or null; returns false
+ *		for null.  The value is *m / 10^*scale.
+ */
+bool
+tp_money(TextParser *tp, int128 *m, int *scale)
+{
+	int			n = 0;
+
+	tp_skip_ws(tp);
+	if (strncmp(tp->p, "null", 4) == 0)
+	{
+		tp->p += 4;
+		return false;
+	}
+	while ((tp->p[n] >= '0' && tp->p[n] <= '9') || tp->p[n] == '-' || tp->p[n] == '.')
+		n++;
+	if (n == 0 || !ra_parse_scaled(tp->p, n, m, scale))
+		tp_error(tp, "Expected an exact decimal number or null");
+	tp->p += n;
+	return true;
+}
+
+/*
+ * tp_days_list
+ *		The closing "days" list of a stored type's text form and the end of
+ *		the text: '[' item {',' item} ']' '}'.  Each item is read by elem
+ *		into the next esize bytes of a palloc'd array (zeroed first), at
+ *		most max of them; returns the array and its length in *n.
+ */
+void *
+tp_days_list(TextParser *tp, Size esize, int32 max, TpItemParser elem, void *arg,
+			 int32 *n)
+{
+	int32		cap = 16;
+	int32		count = 0;
+	char	   *items = palloc(esize * cap);
+
+	tp_expect_char(tp, '[');
+	tp_skip_ws(tp);
+	if (*tp->p != ']')
+	{
+		for (;;)
+		{
+			if (count >= max)
+				tp_error(tp, "Too many days");
+			if (count == cap)
+			{
+				cap *= 2;
+				items = repalloc(items, esize * cap);
+			}
+			memset(items + esize * count, 0, esize);
+			elem(tp, items + esize * count, arg);
+			count++;
+			tp_skip_ws(tp);
+			if (*tp->p != ',')
+				break;
+			tp->p++;
+		}
+	}
+	tp_expect_char(tp, ']');
+	tp_expect_char(tp, '}');
+	tp_skip_ws(tp);
+	if (*tp->p != '\0')
+		tp_error(tp, "Unexpected text after the value");
+	*n = count;
+	return items;
+}
