@@ -73,3 +73,13 @@ prove:
 	$(PG_PROVE) --ext .sql test/
 
 .PHONY: prove
+
+# Release archive (PGXN): dist/reactivation-<default_version>.zip from the
+# committed tree (git archive; .gitattributes leaves out what is not shipped).
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+dist:
+	mkdir -p dist
+	git archive --format zip --prefix=$(EXTENSION)-$(EXTVERSION)/ \
+		--output dist/$(EXTENSION)-$(EXTVERSION).zip HEAD
+
+.PHONY: dist
