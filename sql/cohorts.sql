@@ -1,6 +1,7 @@
 -- Cohorts: retention by first-purchase month from purchase histories, the
 -- retention triangle as SVG, and reactivated against new baskets.
 SET TimeZone = 'Asia/Kolkata';	-- results must not depend on it
+\set SHOW_CONTEXT never
 
 -- January cohort, 10 customers: all buy in January, 6 in February, 3 in
 -- March, 1 in April (100%, 60%, 30%, 10%).  February cohort, 4 customers:

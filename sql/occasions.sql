@@ -1,5 +1,6 @@
 -- Occasions: birthdays and order anniversaries in a window that starts
 -- lead_days after as_of; 29 February; windows across the year end.
+\set SHOW_CONTEXT never
 
 -- 29 February in common and leap years, both conventions
 SELECT y, occasion_date(y, '2000-02-29') AS feb28, occasion_date(y, '2000-02-29', 'mar01') AS mar01

@@ -263,8 +263,10 @@ COMMENT ON TYPE winback_status IS
 	'Result of winback_due: status (no_purchase, active, in_sequence, suppressed, lost), the step due now (or NULL) and since when, and the next step with its time';
 
 -- Every reference below is to pg_catalog (pinned search_path) or qualified
--- with the extension's schema; no result depends on TimeZone (days are UTC
--- days, as for purchase_history's timestamptz input).
+-- with the extension's schema; no result depends on TimeZone: days are UTC
+-- days, as for purchase_history's timestamptz input, and delays in days are
+-- added as 24-hour periods (timestamptz + '1 day' would follow the session
+-- zone's summer time).
 CREATE FUNCTION winback_due(ph purchase_history, touches winback_touches, as_of timestamptz,
 	sleep_days integer DEFAULT 90, overdue_margin_days integer DEFAULT 14,
 	followup_hours integer DEFAULT 48, final_days integer DEFAULT 60,
@@ -300,6 +302,12 @@ BEGIN
 			DETAIL = format('Got sleep_days %s, overdue_margin_days %s, followup_hours %s, final_days %s, farewell_days %s.',
 				sleep_days, overdue_margin_days, followup_hours, final_days, farewell_days),
 			HINT = 'overdue_margin_days may be 0; every other delay must be at least 1.';
+	END IF;
+	IF GREATEST(sleep_days, overdue_margin_days, final_days, farewell_days, lost_days) > 36500
+		OR followup_hours > 876000 THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = 'the delays of winback_due must be at most 100 years',
+			DETAIL = 'Delays in days are at most 36500, followup_hours at most 876000.';
 	END IF;
 	IF final_days::bigint * 24 <= followup_hours THEN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
@@ -365,7 +373,7 @@ BEGIN
 	END IF;
 	r.status := 'in_sequence';
 	IF fin_at IS NOT NULL THEN
-		r.due_at := fin_at + make_interval(days => farewell_days);
+		r.due_at := fin_at + make_interval(hours => 24 * farewell_days);
 		IF r.due_at <= as_of THEN
 			r.step := 'farewell';
 		ELSE
@@ -378,11 +386,11 @@ BEGIN
 	IF first_at IS NOT NULL OR fu_at IS NOT NULL THEN
 		anchor := coalesce(first_at, fu_at);
 		IF fu_at IS NOT NULL THEN
-			r.due_at := anchor + make_interval(days => final_days);
+			r.due_at := anchor + make_interval(hours => 24 * final_days);
 			IF r.due_at <= as_of THEN
 				r.step := 'final';
 				r.next_step := 'farewell';
-				r.next_at := as_of + make_interval(days => farewell_days);
+				r.next_at := as_of + make_interval(hours => 24 * farewell_days);
 			ELSE
 				r.next_step := 'final';
 				r.next_at := r.due_at;
@@ -395,7 +403,7 @@ BEGIN
 		IF r.due_at <= as_of THEN
 			r.step := CASE WHEN opened THEN 'followup_opened' ELSE 'followup_not_opened' END;
 			r.next_step := 'final';
-			r.next_at := anchor + make_interval(days => final_days);
+			r.next_at := anchor + make_interval(hours => 24 * final_days);
 		ELSE
 			r.next_step := 'followup';
 			r.next_at := r.due_at;

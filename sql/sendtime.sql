@@ -1,6 +1,7 @@
 -- usual_open_hour and next_send_at: hours of the week in a named zone,
 -- whatever the session's TimeZone.
 SET TimeZone = 'America/Los_Angeles';
+\set SHOW_CONTEXT never
 
 -- Tuesday 08:xx in Paris, in winter (UTC+1) and in summer (UTC+2): one local
 -- hour, two UTC hours; hour of week 1 * 24 + 8 = 32

@@ -4,6 +4,7 @@
 -- with final_days => 10 and farewell_days => 7 so that a whole sequence fits;
 -- the defaults are checked on single cases afterwards.
 SET TimeZone = 'Pacific/Chatham';	-- results must not depend on it
+\set SHOW_CONTEXT never
 
 CREATE TABLE wb_customers (customer_id bigint PRIMARY KEY, pattern integer NOT NULL);
 -- 12 patterns x 20 customers; about 30% of each pattern is held out
@@ -151,6 +152,16 @@ SELECT w.* FROM one, LATERAL winback_due(ph,
 	 FROM (VALUES ('first', '2026-04-10 20:00+00'), ('followup_not_opened', '2026-04-12 20:00+00'),
 	              ('final', '2026-06-09 20:00+00')) v(s, t)),
 	'2026-07-09 20:00+00') w;
+-- delays do not follow the session's summer time: New York leaves it on
+-- 2026-11-01, the final is due 60 x 24 hours after the first
+SET TimeZone = 'America/New_York';
+SELECT w.step, w.due_at AT TIME ZONE 'UTC' AS due_utc, w.next_at AT TIME ZONE 'UTC' AS next_utc
+FROM (SELECT purchase_history('2026-07-01 10:00+00'::timestamptz, 1::numeric) AS ph) h,
+     LATERAL winback_due(ph, (SELECT winback_touches(s, t::timestamptz, NULL, NULL)
+                              FROM (VALUES ('first', '2026-10-30 20:00+00'),
+                                           ('followup_not_opened', '2026-11-01 20:00+00')) v(s, t)),
+                         '2027-01-10 00:00+00') w;
+SET TimeZone = 'UTC';
 -- a clicked first touch counts as opened
 SELECT w.step FROM one, LATERAL winback_due(ph,
 	(SELECT winback_touches('first', '2026-04-10 20:00+00', NULL, '2026-04-11 08:00+00')),
@@ -203,6 +214,7 @@ SELECT winback_due(ph, NULL, '2026-01-01', sleep_days => 0) FROM one;
 SELECT winback_due(ph, NULL, '2026-01-01', overdue_margin_days => -1) FROM one;
 SELECT winback_due(ph, NULL, '2026-01-01', final_days => 2, followup_hours => 48) FROM one;
 SELECT winback_due(ph, NULL, '2026-01-01', lost_days => 90) FROM one;
+SELECT winback_due(ph, NULL, '2026-01-01', final_days => 100000) FROM one;
 SELECT winback_due(ph, NULL, '2026-01-01', farewell_days => NULL) FROM one;
 SELECT winback_touches_final('{1,2,3}'::bigint[]);
 SELECT winback_touches_final(array_fill(0::bigint, ARRAY[16]));

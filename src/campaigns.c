@@ -227,21 +227,32 @@ holdout_hash_text_sql(PG_FUNCTION_ARGS)
 }
 
 /*
+ * ra_state_corrupt
+ *		The one error for an aggregate state of the campaign layer that fails
+ *		validation (22P03): states are real SQL values, so they may come from
+ *		a user's call or another node.
+ */
+void
+ra_state_corrupt(const char *aggname, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid %s state", aggname),
+			 errdetail("%s", detail)));
+}
+
+/*
  * ra_fixed_state
  *		The elements of a one-dimensional, NULL-free array state of a campaign
- *		aggregate after checking its shape: such a state is a real SQL type,
- *		so it may reach us from a user's call or another node, and is never
- *		trusted.
+ *		aggregate after checking its shape.
  */
 void *
 ra_fixed_state(ArrayType *a, Oid elemtype, int nelems, const char *aggname)
 {
 	if (ARR_NDIM(a) != 1 || ARR_DIMS(a)[0] != nelems || ARR_LBOUND(a)[0] != 1 ||
 		ARR_HASNULL(a) || ARR_ELEMTYPE(a) != elemtype)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid %s state", aggname),
-				 errdetail("The state must be a one-dimensional array of %d non-NULL %s elements.",
-						   nelems, format_type_be(elemtype))));
+		ra_state_corrupt(aggname,
+						 psprintf("The state must be a one-dimensional array of %d non-NULL %s elements.",
+								  nelems, format_type_be(elemtype)));
 	return ARR_DATA_PTR(a);
 }

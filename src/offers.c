@@ -56,15 +56,6 @@ read_bytes(StringInfo buf, bytea *b)
 	buf->cursor = 0;
 }
 
-static void
-corrupt_state(const char *aggname, const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid %s state", aggname),
-			 errdetail("%s", detail)));
-}
-
 /* read a length-prefixed text from a state message, checking its length */
 static text *
 get_text(StringInfo buf, const char *aggname)
@@ -73,10 +64,10 @@ get_text(StringInfo buf, const char *aggname)
 	text	   *t;
 
 	if (buf->len - buf->cursor < 4)
-		corrupt_state(aggname, "The state is truncated.");
+		ra_state_corrupt(aggname, "The state is truncated.");
 	len = pq_getmsgint(buf, 4);
 	if (len < 0 || len > buf->len - buf->cursor)
-		corrupt_state(aggname, "A text length is out of range.");
+		ra_state_corrupt(aggname, "A text length is out of range.");
 	t = (text *) palloc(VARHDRSZ + len);
 	SET_VARSIZE(t, VARHDRSZ + len);
 	pq_copymsgbytes(buf, VARDATA(t), len);
@@ -194,27 +185,27 @@ latest_value_deserialize(PG_FUNCTION_ARGS)
 
 	read_bytes(&buf, b);
 	if (buf.len < 5 || pq_getmsgint(&buf, 4) != OFFERS_STATE_VERSION)
-		corrupt_state("latest_value", "Unknown version or truncated state.");
+		ra_state_corrupt("latest_value", "Unknown version or truncated state.");
 	has = pq_getmsgbyte(&buf);
 	if (has != 0 && has != 1)
-		corrupt_state("latest_value", "Bad presence flag.");
+		ra_state_corrupt("latest_value", "Bad presence flag.");
 	if (has)
 	{
 		MemoryContext old;
 		TimestampTz at;
 
 		if (buf.len - buf.cursor < 8)
-			corrupt_state("latest_value", "The state is truncated.");
+			ra_state_corrupt("latest_value", "The state is truncated.");
 		at = pq_getmsgint64(&buf);
 		if (!IS_VALID_TIMESTAMP(at))
-			corrupt_state("latest_value", "The time is out of range.");
+			ra_state_corrupt("latest_value", "The time is out of range.");
 		old = MemoryContextSwitchTo(ctx);
 		s->value = get_text(&buf, "latest_value");
 		MemoryContextSwitchTo(old);
 		s->at = at;
 	}
 	if (buf.cursor != buf.len)
-		corrupt_state("latest_value", "Trailing bytes.");
+		ra_state_corrupt("latest_value", "Trailing bytes.");
 	PG_RETURN_POINTER(s);
 }
 
@@ -405,11 +396,11 @@ top_categories_deserialize(PG_FUNCTION_ARGS)
 
 	read_bytes(&buf, b);
 	if (buf.len < 12 || pq_getmsgint(&buf, 4) != OFFERS_STATE_VERSION)
-		corrupt_state("top_categories", "Unknown version or truncated state.");
+		ra_state_corrupt("top_categories", "Unknown version or truncated state.");
 	n = pq_getmsgint(&buf, 4);
 	count = pq_getmsgint(&buf, 4);
 	if (n < 0 || n > 1000 || count < 0 || count > (buf.len - buf.cursor) / 8)
-		corrupt_state("top_categories", "A count is out of range.");
+		ra_state_corrupt("top_categories", "A count is out of range.");
 	s->n = n;
 	for (i = 0; i < count; i++)
 	{
@@ -423,10 +414,10 @@ top_categories_deserialize(PG_FUNCTION_ARGS)
 		check_amount(amount);
 		add_spend(s, category, amount, ctx);
 		if (s->count != i + 1)
-			corrupt_state("top_categories", "A category appears twice.");
+			ra_state_corrupt("top_categories", "A category appears twice.");
 	}
 	if (buf.cursor != buf.len)
-		corrupt_state("top_categories", "Trailing bytes.");
+		ra_state_corrupt("top_categories", "Trailing bytes.");
 	PG_RETURN_POINTER(s);
 }
 

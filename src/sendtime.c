@@ -178,10 +178,7 @@ usual_open_hour_final(PG_FUNCTION_ARGS)
 	for (h = 0; h < HOW; h++)
 	{
 		if (s[h] < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid usual_open_hour state"),
-					 errdetail("A count is negative.")));
+			ra_state_corrupt("usual_open_hour", "A count is negative.");
 		total += s[h];
 	}
 	if (s[SLOT_MIN] < 1 || total < s[SLOT_MIN])

@@ -428,11 +428,8 @@ static void
 check_counts(int64 n, int64 r)
 {
 	if (n < 0 || r < 0 || r > n)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid uplift state"),
-				 errdetail("A group has %lld customers and %lld returned.",
-						   (long long) n, (long long) r)));
+		ra_state_corrupt("uplift", psprintf("A group has %lld customers and %lld returned.",
+											 (long long) n, (long long) r));
 }
 
 /* uplift_final(int8[4]) -> uplift_result; revenue columns NULL */
@@ -532,10 +529,7 @@ static int64
 exact_count(double v)
 {
 	if (isnan(v) || v < 0 || v > 9007199254740992.0 || v != floor(v))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid uplift state"),
-				 errdetail("A count is %g.", v)));
+		ra_state_corrupt("uplift", psprintf("A count is %g.", v));
 	return (int64) v;
 }
 
@@ -557,10 +551,7 @@ uplift_revenue_final(PG_FUNCTION_ARGS)
 	check_counts(nc, rc);
 	if (!isfinite(s[R_MEANT]) || !isfinite(s[R_MEANC]) ||
 		!(s[R_M2T] >= 0) || !(s[R_M2C] >= 0) || isinf(s[R_M2T]) || isinf(s[R_M2C]))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid uplift state"),
-				 errdetail("A mean or a sum of squares is not a finite non-negative number.")));
+		ra_state_corrupt("uplift", "A mean or a sum of squares is not a finite non-negative number.");
 	for (i = 0; i < U_NCOLS; i++)
 		nulls[i] = true;
 	fill_rates(nt, rt, nc, rc, values, nulls);

@@ -153,21 +153,12 @@ winback_touches_combine(PG_FUNCTION_ARGS)
 }
 
 static void
-corrupt(const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid winback_touches state"),
-			 errdetail("%s", detail)));
-}
-
-static void
 put_time(Datum *values, bool *nulls, int col, int64 v)
 {
 	if (v == WB_NONE)
 		return;
 	if (!IS_VALID_TIMESTAMP(v))
-		corrupt("A time is out of range.");
+		ra_state_corrupt("winback_touches", "A time is out of range.");
 	values[col] = TimestampTzGetDatum((TimestampTz) v);
 	nulls[col] = false;
 }
@@ -200,11 +191,11 @@ winback_touches_final(PG_FUNCTION_ARGS)
 		int64	   *t = s + slot * WB_FIELDS;
 
 		if (t[0] == WB_NONE && (t[1] != WB_NONE || t[2] != WB_NONE || t[3] != 0))
-			corrupt("An empty slot holds an open, a click or a variant.");
+			ra_state_corrupt("winback_touches", "An empty slot holds an open, a click or a variant.");
 		if (slot == SLOT_FOLLOWUP)
 		{
 			if (t[0] != WB_NONE && t[3] != VARIANT_OPENED && t[3] != VARIANT_NOT_OPENED)
-				corrupt("The follow-up variant is unknown.");
+				ra_state_corrupt("winback_touches", "The follow-up variant is unknown.");
 			if (t[0] != WB_NONE)
 			{
 				values[col] = CStringGetTextDatum(t[3] == VARIANT_OPENED ?
@@ -214,7 +205,7 @@ winback_touches_final(PG_FUNCTION_ARGS)
 			col++;
 		}
 		else if (t[3] != 0)
-			corrupt("Only the follow-up has variants.");
+			ra_state_corrupt("winback_touches", "Only the follow-up has variants.");
 		put_time(values, nulls, col++, t[0]);
 		put_time(values, nulls, col++, t[1]);
 		put_time(values, nulls, col++, t[2]);
