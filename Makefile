@@ -14,6 +14,7 @@ OBJS = \
 	src/models_btyd.o \
 	src/scoring.o \
 	src/segments.o \
+	src/report_check.o \
 	src/lifecycle.o \
 	src/equality.o
 
