@@ -35,6 +35,8 @@ REGRESS = \
 	btyd_io \
 	scores \
 	segments \
+	segment_labels \
+	report_errors \
 	lifecycle \
 	equality
 

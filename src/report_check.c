@@ -242,7 +242,7 @@ rfm_report_check_key(PG_FUNCTION_ARGS)
 					  errmsg("id_column \"%s\" of %s is of type %s, not %s",
 							 id_column, rel_name(rel),
 							 format_type_be(id_att->atttypid), format_type_be(keytype)),
-					  errdetail("key gives the type of the returned customer_id and must be the column's type."),
+					  errdetail("The key argument gives the type of the returned customer_id; it must be the type of the column."),
 					  errhint("Pass key => NULL::%s.", format_type_be(id_att->atttypid))));
 	relation_close(rel, NoLock);
 	PG_RETURN_VOID();
