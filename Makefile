@@ -19,6 +19,7 @@ OBJS = \
 	src/btyd_simulate.o \
 	src/scoring.o \
 	src/segments.o \
+	src/report_check.o \
 	src/lifecycle.o \
 	src/equality.o \
 	src/campaigns.o \
@@ -47,6 +48,8 @@ REGRESS = \
 	btyd_fit_large \
 	scores \
 	segments \
+	segment_labels \
+	report_errors \
 	lifecycle \
 	equality \
 	holdout \

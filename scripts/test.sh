@@ -59,7 +59,7 @@ if ! PGDATABASE=reactivation_tap pg_prove --ext .sql \
 fi
 
 echo "== pg_dump / pg_restore, search_path attacks, the upgrade chain, the release archive"
-if ! prove --exec bash test/dump_restore.sh test/security.sh test/upgrade.sh test/upgrade_values.sh test/release.sh; then
+if ! prove --exec bash test/dump_restore.sh test/security.sh test/upgrade.sh test/upgrade_values.sh test/release.sh test/segments_doc.sh; then
 	status=1
 fi
 

@@ -11,6 +11,7 @@
  */
 #include "scores.h"
 
+#include "catalog/pg_enum.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -18,6 +19,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 
 #define SEG_MAX_SCORE	10
 #define SEG_NCELLS		(SEG_MAX_SCORE * SEG_MAX_SCORE * SEG_MAX_SCORE)
@@ -44,6 +46,8 @@ typedef struct SegMap
 	int32		score_max;
 	int32		nsegs;
 	char	  **names;
+	const char *const *keys;	/* built-in maps: enum label of each segment */
+	const int16 *ranks;			/* built-in maps: rank of each segment, 1 best */
 	char	   *unmatched;		/* NULL: built-in maps cover every cell */
 	int32		nboxes;
 	SegBox	   *boxes;
@@ -57,7 +61,10 @@ typedef struct SegMap
  * Built-in maps, exactly as tabled in DESIGN.md
  * ------------------------------------------------------------------------- */
 
-/* The 11-segment RFM map: segment, then its cells written RFM. */
+/*
+ * The 11-segment RFM map: segment, then its cells written RFM, best segment
+ * first (the order is the rank, and the order of the rfm11_segment enum).
+ */
 static const char *const rfm11_segments[][2] = {
 	{"Champions", "555 554 544 545 454 455 445"},
 	{"Loyal", "543 444 435 355 354 345 344 335"},
@@ -74,10 +81,20 @@ static const char *const rfm11_segments[][2] = {
 	{"Lost", "111 112 121 131 141 151"},
 };
 
+/* Labels of the rfm11_segment enum, in the order of rfm11_segments[]. */
+static const char *const rfm11_keys[] = {
+	"champions", "loyal", "potential_loyalist", "new_customers", "promising",
+	"need_attention", "about_to_sleep", "at_risk", "cannot_lose", "hibernating",
+	"lost"
+};
+static const int16 rfm11_ranks[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+
 /* The 10-segment RF grid (monetary ignored): segment, r_lo, r_hi, f_lo, f_hi */
 typedef struct Rf10Box
 {
-	const char *name;
+	const char *name;			/* the text label rf10_segment returns */
+	const char *key;			/* the rf10_segment enum label */
+	int16		rank;			/* 1 best; the enum's order */
 	int16		r_lo,
 				r_hi,
 				f_lo,
@@ -85,17 +102,20 @@ typedef struct Rf10Box
 } Rf10Box;
 
 static const Rf10Box rf10_boxes[] = {
-	{"hibernating", 1, 2, 1, 2},
-	{"at_risk", 1, 2, 3, 4},
-	{"cannot_lose", 1, 2, 5, 5},
-	{"about_to_sleep", 3, 3, 1, 2},
-	{"need_attention", 3, 3, 3, 3},
-	{"loyal", 3, 4, 4, 5},
-	{"promising", 4, 4, 1, 1},
-	{"new", 5, 5, 1, 1},
-	{"potential_loyalist", 4, 5, 2, 3},
-	{"champions", 5, 5, 4, 5},
+	{"hibernating", "hibernating", 10, 1, 2, 1, 2},
+	{"at_risk", "at_risk", 8, 1, 2, 3, 4},
+	{"cannot_lose", "cannot_lose", 9, 1, 2, 5, 5},
+	{"about_to_sleep", "about_to_sleep", 7, 3, 3, 1, 2},
+	{"need_attention", "need_attention", 6, 3, 3, 3, 3},
+	{"loyal", "loyal", 2, 3, 4, 4, 5},
+	{"promising", "promising", 5, 4, 4, 1, 1},
+	{"new", "new_customers", 4, 5, 5, 1, 1},
+	{"potential_loyalist", "potential_loyalist", 3, 4, 5, 2, 3},
+	{"champions", "champions", 1, 5, 5, 4, 5},
 };
+
+static const char *rf10_keys[lengthof(rf10_boxes)];
+static int16 rf10_ranks[lengthof(rf10_boxes)];
 
 static SegMap *rfm11_map = NULL;
 static SegMap *rf10_map = NULL;
@@ -149,8 +169,13 @@ build_rfm11(void)
 	int			s;
 	int			nb = 0;
 
+	StaticAssertStmt(lengthof(rfm11_keys) == lengthof(rfm11_segments) &&
+					 lengthof(rfm11_ranks) == lengthof(rfm11_segments),
+					 "one key and one rank per rfm11 segment");
 	map->score_max = 5;
 	map->nsegs = nsegs;
+	map->keys = rfm11_keys;
+	map->ranks = rfm11_ranks;
 	map->names = MemoryContextAlloc(TopMemoryContext, sizeof(char *) * nsegs);
 	map->boxes = MemoryContextAlloc(TopMemoryContext, sizeof(SegBox) * 125 * 2);
 	for (s = 0; s < nsegs; s++)
@@ -201,6 +226,8 @@ build_rf10(void)
 		SegBox	   *b = &map->boxes[s];
 
 		map->names[s] = (char *) rf10_boxes[s].name;
+		rf10_keys[s] = rf10_boxes[s].key;
+		rf10_ranks[s] = rf10_boxes[s].rank;
 		b->priority = s + 1;
 		b->seg = s;
 		b->r_lo = rf10_boxes[s].r_lo;
@@ -210,6 +237,8 @@ build_rf10(void)
 		b->m_lo = 1;
 		b->m_hi = 5;
 	}
+	map->keys = rf10_keys;
+	map->ranks = rf10_ranks;
 	if (compile_map(map) != 0)
 		elog(ERROR, "built-in segment map rf10 does not cover every cell exactly once");
 	return map;
@@ -234,18 +263,28 @@ builtin_map(const char *name)
 	return NULL;
 }
 
-static text *
-lookup(const SegMap *map, int32 r, int32 f, int32 m)
+/*
+ * segment_index
+ *		The segment of a cell (scores checked against the map's range) as an
+ *		index into map->names, or -1 when no box holds the cell.
+ */
+static int
+segment_index(const SegMap *map, int32 r, int32 f, int32 m)
 {
-	uint16		v;
-
 	ra_check_score(r, map->score_max, "r");
 	ra_check_score(f, map->score_max, "f");
 	ra_check_score(m, map->score_max, "m");
-	v = map->lut[CELL_INDEX(r, f, m)];
-	if (v == 0)
+	return (int) map->lut[CELL_INDEX(r, f, m)] - 1;
+}
+
+static text *
+lookup(const SegMap *map, int32 r, int32 f, int32 m)
+{
+	int			s = segment_index(map, r, f, m);
+
+	if (s < 0)
 		return cstring_to_text(map->unmatched ? map->unmatched : "Others");
-	return cstring_to_text(map->names[v - 1]);
+	return cstring_to_text(map->names[s]);
 }
 
 /* rfm11_segment(r, f, m): the built-in 11-segment map; IMMUTABLE STRICT */
@@ -266,13 +305,74 @@ rf10_segment(PG_FUNCTION_ARGS)
 							PG_GETARG_INT32(1), 1));
 }
 
+/*
+ * segment_enum
+ *		The enum value (an OID of pg_enum) of a built-in map's segment.  The
+ *		enum is the function's declared result type (rfm11_segment or
+ *		rf10_segment); the label OIDs differ between databases, so they are
+ *		looked up once per call site and kept in fn_extra.  The labels are
+ *		the map's keys, in rank order (checked by the sql/segments test).
+ */
+static Datum
+segment_enum(FunctionCallInfo fcinfo, const SegMap *map, int s)
+{
+	Oid		   *oids = (Oid *) fcinfo->flinfo->fn_extra;
+
+	if (oids == NULL)
+	{
+		Oid			enumtype = get_func_rettype(fcinfo->flinfo->fn_oid);
+		int			i;
+
+		oids = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(Oid) * map->nsegs);
+		for (i = 0; i < map->nsegs; i++)
+		{
+			oids[i] = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
+									  ObjectIdGetDatum(enumtype),
+									  CStringGetDatum(map->keys[i]));
+			if (!OidIsValid(oids[i]))
+				elog(ERROR, "enum %s has no label \"%s\"",
+					 format_type_be(enumtype), map->keys[i]);
+		}
+		fcinfo->flinfo->fn_extra = oids;
+	}
+	if (s < 0)
+		elog(ERROR, "built-in segment map leaves a cell unmatched");
+	return ObjectIdGetDatum(oids[s]);
+}
+
+/*
+ * rfm11(r, f, m): the rfm11 segment as the enum rfm11_segment, which sorts
+ * best first; IMMUTABLE STRICT
+ */
+PG_FUNCTION_INFO_V1(rfm11_segment_enum);
+Datum
+rfm11_segment_enum(PG_FUNCTION_ARGS)
+{
+	SegMap	   *map = builtin_map("rfm11");
+
+	return segment_enum(fcinfo, map,
+						segment_index(map, PG_GETARG_INT32(0), PG_GETARG_INT32(1),
+									  PG_GETARG_INT32(2)));
+}
+
+/* rf10(r, f): the rf10 segment as the enum rf10_segment; IMMUTABLE STRICT */
+PG_FUNCTION_INFO_V1(rf10_segment_enum);
+Datum
+rf10_segment_enum(PG_FUNCTION_ARGS)
+{
+	SegMap	   *map = builtin_map("rf10");
+
+	return segment_enum(fcinfo, map,
+						segment_index(map, PG_GETARG_INT32(0), PG_GETARG_INT32(1), 1));
+}
+
 /* ---------------------------------------------------------------------------
  * User maps
  * ------------------------------------------------------------------------- */
 
 /* Quoted schema of the calling function: the extension's schema. */
-static char *
-extension_schema(FunctionCallInfo fcinfo)
+char *
+ra_extension_schema(FunctionCallInfo fcinfo)
 {
 	Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
 	char	   *name = get_namespace_name(nsp);
@@ -302,7 +402,7 @@ get_int_col(HeapTuple tup, TupleDesc td, int col)
 static SegMap *
 load_user_map(FunctionCallInfo fcinfo, const char *name, MemoryContext cxt)
 {
-	char	   *schema = extension_schema(fcinfo);
+	char	   *schema = ra_extension_schema(fcinfo);
 	StringInfoData q;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
@@ -395,6 +495,39 @@ load_user_map(FunctionCallInfo fcinfo, const char *name, MemoryContext cxt)
 	return map;
 }
 
+/*
+ * ra_segment_map_exists
+ *		Whether name is a built-in map or a row of rfm_segment_maps (read
+ *		through SPI as the caller, qualified like load_user_map).
+ */
+bool
+ra_segment_map_exists(FunctionCallInfo fcinfo, const char *name)
+{
+	char	   *schema;
+	StringInfoData q;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	int			ret;
+	bool		found;
+
+	if (builtin_map(name) != NULL)
+		return true;
+	schema = ra_extension_schema(fcinfo);
+	args[0] = CStringGetTextDatum(name);
+	initStringInfo(&q);
+	appendStringInfo(&q,
+					 "SELECT FROM %s.rfm_segment_maps WHERE map_name OPERATOR(pg_catalog.=) $1",
+					 schema);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args(q.data, 1, argtypes, args, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading rfm_segment_maps failed: %s", SPI_result_code_string(ret));
+	found = SPI_processed > 0;
+	SPI_finish();
+	return found;
+}
+
 typedef struct MapCache
 {
 	char	   *name;
@@ -407,20 +540,20 @@ typedef struct MapCache
  *		is read from the configuration tables once per statement (cached in
  *		fn_extra for the life of the query).  STRICT.
  */
-PG_FUNCTION_INFO_V1(rfm_segment);
-Datum
-rfm_segment(PG_FUNCTION_ARGS)
+/*
+ * map_for_call
+ *		The map named by argument 3: a built-in map, or a user map read once
+ *		per call site (cached in fn_extra for the life of the query).
+ */
+static SegMap *
+map_for_call(FunctionCallInfo fcinfo)
 {
-	int32		r = PG_GETARG_INT32(0);
-	int32		f = PG_GETARG_INT32(1);
-	int32		m = PG_GETARG_INT32(2);
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	SegMap	   *map = builtin_map(name);
 	MapCache   *cache;
 
 	if (map != NULL)
-		PG_RETURN_TEXT_P(lookup(map, r, f, m));
-
+		return map;
 	cache = (MapCache *) fcinfo->flinfo->fn_extra;
 	if (cache == NULL || strcmp(cache->name, name) != 0)
 	{
@@ -431,7 +564,36 @@ rfm_segment(PG_FUNCTION_ARGS)
 		cache->name = MemoryContextStrdup(cxt, name);
 		fcinfo->flinfo->fn_extra = cache;
 	}
-	PG_RETURN_TEXT_P(lookup(cache->map, r, f, m));
+	return cache->map;
+}
+
+PG_FUNCTION_INFO_V1(rfm_segment);
+Datum
+rfm_segment(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(lookup(map_for_call(fcinfo), PG_GETARG_INT32(0),
+							PG_GETARG_INT32(1), PG_GETARG_INT32(2)));
+}
+
+/*
+ * rfm_segment_rank(r, f, m, map)
+ *		The rank of a cell's segment, 1 = best: for the built-in maps the
+ *		order of their enums; for a user map the order in which the segments
+ *		first appear by box priority (so list the boxes best first), and one
+ *		more than the number of segments for the unmatched label.  STABLE
+ *		STRICT, like rfm_segment.
+ */
+PG_FUNCTION_INFO_V1(rfm_segment_rank);
+Datum
+rfm_segment_rank(PG_FUNCTION_ARGS)
+{
+	SegMap	   *map = map_for_call(fcinfo);
+	int			s = segment_index(map, PG_GETARG_INT32(0), PG_GETARG_INT32(1),
+								  PG_GETARG_INT32(2));
+
+	if (s < 0)
+		PG_RETURN_INT32(map->nsegs + 1);
+	PG_RETURN_INT32(map->ranks != NULL ? map->ranks[s] : s + 1);
 }
 
 /*

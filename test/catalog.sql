@@ -29,12 +29,12 @@ SELECT ok((SELECT count(*) FROM ext_functions) > 30, 'the extension has its func
 
 SELECT is_empty(
   $$SELECT proname || '(' || args || ')' FROM ext_functions WHERE proparallel <> 's'
-      AND proname NOT IN ('rfm_scores', 'rfm_segment_summary', 'rfm_segment_migration',
+      AND proname NOT IN ('rfm_scores', 'rfm_scores_keyed', 'rfm_segment_summary', 'rfm_segment_migration',
                           'rfm_grid', 'rfm_grid_svg')$$,
   'every function and aggregate is PARALLEL SAFE, but the reports over a named table');
 SELECT is_empty(
   $$SELECT proname || '(' || args || ')' FROM ext_functions WHERE proparallel <> 'r'
-      AND proname IN ('rfm_scores', 'rfm_segment_summary', 'rfm_segment_migration',
+      AND proname IN ('rfm_scores', 'rfm_scores_keyed', 'rfm_segment_summary', 'rfm_segment_migration',
                       'rfm_grid', 'rfm_grid_svg')$$,
   'reports over a named table (perhaps a temporary one) are PARALLEL RESTRICTED');
 

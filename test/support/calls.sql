@@ -29,3 +29,13 @@ SELECT pg_catalog.length(public.rfm_grid_svg('public.sec_hist'::pg_catalog.regcl
 SELECT pg_catalog.count(*) FROM public.rfm_segment_map_problems('rfm11'::pg_catalog.text);
 SELECT pg_catalog.count(*) FROM public.rfm_segment_map_problems('sec_map'::pg_catalog.text);
 SELECT public.rfm_segment(5, 5, 5, 'sec_map'::pg_catalog.text);
+-- 0.2.0: the playbook, sortable labels and ranks, the typed-key scores
+SELECT pg_catalog.count(*) OPERATOR(pg_catalog.=) 11 AS rfm11_playbook FROM public.rfm_segment_playbook('rfm11'::pg_catalog.text);
+SELECT pg_catalog.count(*) OPERATOR(pg_catalog.=) 10 AS rf10_playbook FROM public.rfm_segment_playbook('rf10'::pg_catalog.text);
+SELECT public.rfm11(5, 5, 5), public.rf10(1, 1);
+SELECT public.rfm_segment_rank(5, 5, 5, 'sec_map'::pg_catalog.text), public.rfm_segment_rank(5, 5, 5, 'rf10'::pg_catalog.text);
+SELECT public.rfm_report_check_key('public.sec_hist'::pg_catalog.regclass, 'customer_id'::pg_catalog.name, NULL::pg_catalog.int8);
+SELECT pg_catalog.count(*) FROM public.rfm_scores_keyed('public.sec_hist'::pg_catalog.regclass, '2026-01-01'::pg_catalog.date,
+	NULL::pg_catalog.int8, 5, 'quantile'::pg_catalog.text, 'rfm11'::pg_catalog.text, 'customer_id'::pg_catalog.name, 'ph'::pg_catalog.name);
+SELECT pg_catalog.count(*) FROM public.rfm_scores_keyed('public.sec_hist'::pg_catalog.regclass, '2026-01-01'::pg_catalog.date,
+	NULL::pg_catalog.int8, 4, 'ntile'::pg_catalog.text, 'sec_map'::pg_catalog.text, 'customer_id'::pg_catalog.name, 'ph'::pg_catalog.name);
