@@ -994,11 +994,11 @@ CREATE OR REPLACE FUNCTION rfm_report_check(histories regclass, as_of date, n in
 COMMENT ON FUNCTION rfm_report_check(regclass, date, integer, text, text, name, name) IS
 	'Argument checks of the report functions (rfm_scores and the reports over it), run before any work: finite as_of, n from 2 to 10, a known mode and map, a readable table or view with the two named columns, the second of type purchase_history; errors without CONTEXT lines';
 
-CREATE FUNCTION rfm_report_check_key(histories regclass, id_column name, key anyelement)
+CREATE FUNCTION rfm_report_check_key(histories regclass, id_column name, key_type regtype)
 	RETURNS void
 	AS 'MODULE_PATHNAME', 'rfm_report_check_key' LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION rfm_report_check_key(regclass, name, anyelement) IS
-	'Argument check of rfm_scores_keyed: the id column is of the type of key (a domain over it counts); not STRICT, as key is usually a typed NULL';
+COMMENT ON FUNCTION rfm_report_check_key(regclass, name, regtype) IS
+	'Argument check of rfm_scores_keyed: the id column is of type key_type, pg_typeof(key) (a domain over it counts)';
 
 -- rfm_scores with the customer id in its own type: pass a value (usually a
 -- typed NULL) of the id column's type as key.  A new function rather than
@@ -1019,7 +1019,7 @@ BEGIN
 		RETURN;
 	END IF;
 	PERFORM @extschema@.rfm_report_check(histories, as_of, n, mode, map, id_column, ph_column);
-	PERFORM @extschema@.rfm_report_check_key(histories, id_column, key);
+	PERFORM @extschema@.rfm_report_check_key(histories, id_column, pg_catalog.pg_typeof(key));
 	RETURN QUERY EXECUTE pg_catalog.format($q$
 		WITH base AS (
 			SELECT t.%1$I::%4$s AS cid, t.%2$I AS ph

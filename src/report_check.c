@@ -215,17 +215,19 @@ rfm_report_check(PG_FUNCTION_ARGS)
 }
 
 /*
- * rfm_report_check_key(histories, id_column, key)
- *		The id column is of the type of key (or a domain over it), so that
- *		rfm_scores_keyed can return it in its own type.  key is usually a
- *		typed NULL (NULL::bigint): not STRICT; NULL histories or id_column
- *		pass (the caller returns no rows for them).
+ * rfm_report_check_key(histories, id_column, key_type)
+ *		The id column is of type key_type (or a domain over it), so that
+ *		rfm_scores_keyed can return it in its own type.  The caller passes
+ *		pg_typeof(key): a regtype argument, not the polymorphic key itself,
+ *		so that no overload with a concrete key type created in the
+ *		extension's schema could be a better match.  Not STRICT; NULL
+ *		histories or id_column pass (the caller returns no rows for them).
  */
 PG_FUNCTION_INFO_V1(rfm_report_check_key);
 Datum
 rfm_report_check_key(PG_FUNCTION_ARGS)
 {
-	Oid			keytype = get_fn_expr_argtype(fcinfo->flinfo, 2);
+	Oid			keytype = PG_ARGISNULL(2) ? InvalidOid : PG_GETARG_OID(2);
 	Relation	rel;
 	Form_pg_attribute id_att;
 	char	   *id_column;
@@ -233,7 +235,9 @@ rfm_report_check_key(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_VOID();
 	if (!OidIsValid(keytype))
-		elog(ERROR, "could not determine the type of key");
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("key_type must not be NULL")));
 	id_column = NameStr(*PG_GETARG_NAME(1));
 	rel = open_histories(PG_GETARG_OID(0));
 	id_att = find_column(rel, id_column);
