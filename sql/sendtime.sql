@@ -79,5 +79,7 @@ SELECT usual_open_hour(t, 'UTC', 1) FROM (VALUES ('infinity'::timestamptz)) v(t)
 SELECT next_send_at(168, 'UTC', now());
 SELECT next_send_at(3, 'UTC', 'infinity');
 SELECT next_send_at(3, 'Mars/Olympus', now());
-SELECT usual_open_hour_final('{1,2}'::bigint[]);
+SELECT usual_open_hour_final('{1,2,-5}'::bigint[]);
+SELECT usual_open_hour_final('{1,2,1099511627777,1099511627777}'::bigint[]);
+SELECT usual_open_hour_final('{1}'::bigint[]);
 RESET TimeZone;

@@ -112,6 +112,34 @@ FROM wb_touches WHERE sent_at >= '2026-11-01 00:00+00';
 SELECT count(*) FILTER (WHERE in_holdout(customer_id, 'winback-2026-11', 0.3)) AS held_out,
        count(*) AS customers FROM wb_customers;
 
+-- time travel: the same month again, but each night reads the whole order
+-- history, later purchases included (winback_due reads it as of the night):
+-- exactly the same sends
+CREATE TABLE wb_touches_all AS SELECT * FROM wb_touches WHERE sent_at < '2026-11-01 00:00+00';
+CREATE FUNCTION wb_night_all(as_of timestamptz) RETURNS void LANGUAGE sql AS $$
+	INSERT INTO wb_touches_all
+	SELECT c.customer_id, w.step, as_of,
+	       as_of + CASE WHEN c.pattern IN (2, 3, 7) THEN interval '10 hours'
+	                    WHEN c.pattern = 11 THEN interval '72 hours' END,
+	       NULL
+	FROM wb_customers c
+	LEFT JOIN (SELECT customer_id, purchase_history(ordered_at, amount) AS ph
+	           FROM wb_orders GROUP BY customer_id) h USING (customer_id)
+	LEFT JOIN (SELECT customer_id, winback_touches(step, sent_at, opened_at, clicked_at) AS t
+	           FROM wb_touches_all GROUP BY customer_id) tt USING (customer_id)
+	CROSS JOIN LATERAL winback_due(h.ph, tt.t, as_of, final_days => 10, farewell_days => 7) w
+	WHERE w.step IS NOT NULL
+	  AND NOT in_holdout(c.customer_id, 'winback-2026-11', 0.3)
+$$;
+SELECT count(wb_night_all(n)) FROM generate_series(timestamptz '2026-11-01 20:00+00',
+                                                    '2026-11-30 20:00+00', '1 day') AS n;
+SELECT count(*) AS differences
+FROM (SELECT customer_id, step, sent_at FROM wb_touches
+      EXCEPT ALL SELECT customer_id, step, sent_at FROM wb_touches_all) a;
+SELECT count(*) AS differences
+FROM (SELECT customer_id, step, sent_at FROM wb_touches_all
+      EXCEPT ALL SELECT customer_id, step, sent_at FROM wb_touches) a;
+
 SET TimeZone = 'UTC';	-- for reading the times below
 
 -- the state of every pattern at the end of the month, from the whole order
@@ -219,6 +247,7 @@ SELECT winback_due(ph, NULL, '2026-01-01', farewell_days => NULL) FROM one;
 SELECT winback_touches_final('{1,2,3}'::bigint[]);
 SELECT winback_touches_final(array_fill(0::bigint, ARRAY[16]));
 
-DROP TABLE wb_customers, wb_orders, wb_touches, wb_expected, wb_many;
+DROP TABLE wb_customers, wb_orders, wb_touches, wb_touches_all, wb_expected, wb_many;
 DROP FUNCTION wb_night(timestamptz);
+DROP FUNCTION wb_night_all(timestamptz);
 RESET TimeZone;
