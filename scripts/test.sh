@@ -58,8 +58,8 @@ if ! PGDATABASE=reactivation_tap pg_prove --ext .sql \
 	status=1
 fi
 
-echo "== pg_dump / pg_restore, search_path attacks, the upgrade chain, the release archive"
-if ! prove --exec bash test/dump_restore.sh test/security.sh test/upgrade.sh test/upgrade_values.sh test/release.sh test/segments_doc.sh; then
+echo "== pg_dump / pg_restore, search_path attacks, the upgrade chain, the release archive, the README"
+if ! prove --exec bash test/dump_restore.sh test/security.sh test/upgrade.sh test/upgrade_values.sh test/release.sh test/segments_doc.sh test/readme.sh; then
 	status=1
 fi
 

@@ -25,9 +25,9 @@ awk -v dir="$work" '
 ' README.md
 
 nblocks=$(ls "$work"/*.sql 2>/dev/null | wc -l)
-echo "1..$((nblocks + 1))"
+echo "1..$((nblocks + 4))"
 q() { "$BINDIR/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
-q -d postgres -c "DROP DATABASE IF EXISTS shop" -c "CREATE DATABASE shop" >/dev/null 2>&1
+q -d postgres -c "DROP DATABASE IF EXISTS shop" -c "DROP ROLE IF EXISTS marketing" -c "CREATE DATABASE shop" >/dev/null 2>&1
 if [ "$nblocks" -gt 20 ]; then echo "ok 1 - README.md has $nblocks SQL blocks"; else echo "not ok 1 - README.md has $nblocks SQL blocks"; fi
 
 i=0
@@ -60,3 +60,47 @@ while read -r line; do
 		fi
 	fi
 done <"$work/lines"
+
+# the nightly view the README builds: every customer, every column filled
+# where it can be, and a refresh that is idempotent and TimeZone-independent
+qa() { "$BINDIR/psql" -X -q -At -v ON_ERROR_STOP=1 -d shop "$@" 2>&1; }
+filled=$(qa -c "SELECT count(*) = (SELECT count(*) FROM customer_state) AND count(segment) = count(*)
+	AND count(stage) = count(*) AND count(target) = count(*) AND count(email_tier) > 0
+	AND count(p_alive) > 0 AND count(clv_1y) > 0 FROM customer_segments")
+if [ "$filled" = t ]; then echo "ok $((i + 2)) - the nightly view has every customer, a segment, stage and target each, email tiers, P(alive) and CLV"
+else echo "not ok $((i + 2)) - the nightly view has every customer, a segment, stage and target each, email tiers, P(alive) and CLV (got '$filled')"; fi
+snapshot() {
+	qa -c "SELECT md5((SELECT string_agg(s::text, '|' ORDER BY customer_id) FROM customer_segments s)
+		|| (SELECT string_agg(ph::text, '|' ORDER BY customer_id) FROM customer_state)
+		|| (SELECT string_agg(eh::text, '|' ORDER BY customer_id) FROM engagement_state))"
+}
+# a night with new rows: yesterday's orders and sends, the watermarks as
+# the previous night left them
+qa >/dev/null <<'SQL'
+INSERT INTO orders (customer_id, ordered_at, amount)
+SELECT c, date_trunc('day', now(), 'UTC') - interval '1 day' + c * interval '7 minutes', 42.00
+FROM generate_series(1, 320, 3) AS c;
+INSERT INTO email_events (customer_id, event_type, occurred_at)
+SELECT c, 'sent', date_trunc('day', now(), 'UTC') - interval '1 day' + interval '8 hours'
+FROM generate_series(1, 300, 2) AS c;
+UPDATE customer_state_loaded SET loaded_until = date_trunc('day', now(), 'UTC') - interval '1 day';
+UPDATE engagement_state_loaded SET loaded_until = date_trunc('day', now(), 'UTC') - interval '1 day';
+SQL
+qa -c "CALL nightly_refresh()" >/dev/null
+rebuilt=$(qa -c "SELECT count(*) FROM customer_state s FULL JOIN (
+	SELECT customer_id, purchase_history(ordered_at, amount) AS ph FROM orders
+	WHERE ordered_at < date_trunc('day', now(), 'UTC') GROUP BY 1) r USING (customer_id)
+	WHERE s.ph IS DISTINCT FROM r.ph")
+before=$(snapshot)
+qa -c "CALL nightly_refresh()" >/dev/null
+again=$(snapshot)
+if [ "$rebuilt" = 0 ] && [ -n "$before" ] && [ "$before" = "$again" ]; then
+	echo "ok $((i + 3)) - a night's refresh equals a full rebuild, and a second run the same night changes nothing"
+else
+	echo "not ok $((i + 3)) - a night's refresh equals a full rebuild ($rebuilt differ), and a second run the same night changes nothing ($before / $again)"
+fi
+qa -c "SET TimeZone = 'Pacific/Kiritimati'" -c "CALL nightly_refresh()" >/dev/null
+qa -c "SET TimeZone = 'America/Adak'" -c "CALL nightly_refresh()" >/dev/null
+tz=$(snapshot)
+if [ "$before" = "$tz" ]; then echo "ok $((i + 4)) - nightly_refresh() under UTC+14 and UTC-10 gives the same states and view"
+else echo "not ok $((i + 4)) - nightly_refresh() under UTC+14 and UTC-10 gives the same states and view"; fi
