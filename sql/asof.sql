@@ -144,3 +144,9 @@ SELECT monetary_total(ph, '2024-01-05') FROM old;
 -- merged with a new value the result keeps the 0.1 format (its days have no amounts)
 SELECT ph || (SELECT purchase_history('2023-12-31'::date, 5.555)) FROM old;
 SELECT merge(x) FROM (SELECT ph AS x FROM old UNION ALL SELECT purchase_history('2024-01-15'::date, 1.0)) s;
+
+-- rfm_scores reads R, F and M as of its date: the future-dated order changes nothing
+CREATE TABLE fut_hist AS
+SELECT 1 AS customer_id, with_future AS ph FROM fut UNION ALL SELECT 2, without FROM fut;
+SELECT customer_id, recency_days, frequency, monetary
+FROM rfm_scores('fut_hist', '2026-01-01', map => 'none') ORDER BY 1;

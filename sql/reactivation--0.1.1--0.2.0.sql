@@ -116,3 +116,50 @@ COMMENT ON FUNCTION @extschema@.purchase_summary(@extschema@.purchase_history, p
 	'Every purchase_history measure as of as_of as one row, each column equal to the function of the same name called with as_of (last_purchase is NULL when there are purchase days after as_of)';
 COMMENT ON TYPE @extschema@.purchase_history IS
 	'Per-customer purchase state: first and last purchase, and per distinct purchase day its orders and exact amount; built by the purchase_history aggregate, mergeable with merge() and ||, readable as of any date';
+
+-- rfm_scores: M as of as_of too (0.1 read it from the whole history), so a
+-- future-dated order changes nothing before its day.  Same signature and
+-- result; the body is schema-qualified throughout.
+CREATE OR REPLACE FUNCTION @extschema@.rfm_scores(histories pg_catalog.regclass, as_of pg_catalog.date,
+	n pg_catalog.int4 DEFAULT 5, mode pg_catalog.text DEFAULT 'quantile', map pg_catalog.text DEFAULT 'rfm11',
+	id_column pg_catalog.name DEFAULT 'customer_id', ph_column pg_catalog.name DEFAULT 'ph')
+	RETURNS TABLE (customer_id pg_catalog.text, recency_days pg_catalog.int4, frequency pg_catalog.int4,
+		monetary pg_catalog.numeric, r pg_catalog.int4, f pg_catalog.int4, m pg_catalog.int4,
+		cell pg_catalog.text, segment pg_catalog.text)
+	LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF map OPERATOR(pg_catalog.<>) 'none' THEN
+		PERFORM @extschema@.rfm_segment(1, 1, 1, map);	-- unknown map: a clean error here
+	END IF;
+	RETURN QUERY EXECUTE pg_catalog.format($q$
+		WITH base AS (
+			SELECT CAST(t.%1$I AS pg_catalog.text) AS cid, t.%2$I AS ph
+			FROM %3$s t
+			WHERE t.%2$I IS NOT NULL
+			  AND @extschema@.first_purchase_day(t.%2$I) OPERATOR(pg_catalog.<=) $1
+		), v AS (
+			SELECT cid, @extschema@.recency_days(ph, $1) AS rec,
+				@extschema@.purchase_days(ph, $1) AS freq,
+				@extschema@.monetary_total(ph, $1) AS mon
+			FROM base
+		), v2 AS (
+			SELECT v.*, CAST(mon AS pg_catalog.float8) AS monf FROM v
+		), b AS (
+			SELECT @extschema@.rfm_breaks(rec, $2, $3) AS rb, @extschema@.rfm_breaks(freq, $2, $3) AS fb,
+				@extschema@.rfm_breaks(monf, $2, $3) AS mb
+			FROM v2
+		), s AS (
+			SELECT v2.*, @extschema@.rfm_score(rec, rb, false) AS rs, @extschema@.rfm_score(freq, fb) AS fs,
+				@extschema@.rfm_score(monf, mb) AS ms
+			FROM v2, b
+		)
+		SELECT cid, rec, freq, mon, rs, fs, ms, @extschema@.rfm_cell_text(rs, fs, ms),
+			CASE WHEN $4 OPERATOR(pg_catalog.<>) 'none' THEN @extschema@.rfm_segment(rs, fs, ms, $4) END
+		FROM s$q$, id_column, ph_column, histories)
+	USING as_of, n, mode, map;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.rfm_scores(pg_catalog.regclass, pg_catalog.date, pg_catalog.int4, pg_catalog.text, pg_catalog.text, pg_catalog.name, pg_catalog.name) IS
+	'Score and label a whole base in one call, as of as_of: recency, frequency (purchase days), monetary, R, F, M scores (breaks over this base), cell and segment per customer';
