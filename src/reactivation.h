@@ -162,7 +162,6 @@ extern bool ra_downscale_exact(int128 mantissa, int from_scale, int to_scale);
 extern int128 ra_downscale(int128 mantissa, int from_scale, int to_scale);
 extern Datum ra_scaled_to_numeric(int128 mantissa, int scale);
 extern Datum ra_scaled_div_count(int128 mantissa, int scale, int64 count);
-extern bool ra_rescale_any(int128 *mantissa, int k);
 extern char *ra_scaled_to_cstring(int128 mantissa, int scale);
 extern bool ra_parse_scaled(const char *str, int len, int128 *mantissa, int *scale);
 extern void ra_format_timestamp(StringInfo buf, int64 ts);
