@@ -106,13 +106,18 @@ FROM (SELECT orders_between(p.ph, x.f, x.t) AS o, revenue_between(p.ph, x.f, x.t
            (SELECT '2024-01-01'::date + 41 * j AS f, '2024-01-01'::date + 41 * j + 60 AS t
             FROM generate_series(0, 12) j) x) s;
 
--- exact fallback: more orders on a day than the compact form counts, an
--- amount beyond 48 bits, and a day mixing orders with and without an amount
+-- exact fallback: more orders on a day than the compact form counts (511),
+-- an amount beyond 44 bits, more than 31 orders without an amount on a day
+-- that has priced ones; a day mixing a few of each stays compact
 SELECT orders(ph), monetary_total(ph) = (SELECT sum(i::numeric) FROM generate_series(1, 2000) i) AS exact,
        ph::text LIKE '%"2024-01-01", 2000, 2000, 2001000]%' AS day_exact
 FROM (SELECT purchase_history('2024-01-01'::date, i::numeric) AS ph FROM generate_series(1, 2000) i) s;
 SELECT purchase_history(d, a) FROM (VALUES ('2024-01-01'::date, 123456789012345.678), ('2024-01-02', -0.5)) v(d, a);
 SELECT purchase_history(d, a) FROM (VALUES ('2024-01-01'::date, 1.5), ('2024-01-01', NULL), ('2024-01-03', 2)) v(d, a);
+SELECT orders(ph), monetary_total(ph), monetary_mean(ph), orders_between(ph, '2024-01-02', '2024-01-03'),
+       ph::text LIKE '%"2024-01-02", 40, 1, 7.25]%' AS day_exact
+FROM (SELECT purchase_history('2024-01-01'::date + (i > 0)::int, CASE WHEN i = 40 THEN 7.25 END) AS ph
+      FROM generate_series(0, 40) i) s;
 -- partial sums that leave the compact form still end compact when they fit
 SELECT purchase_history(d, a) FROM (VALUES ('2024-01-01'::date, 1e15), ('2024-01-01', -1e15), ('2024-01-02', 1.25)) v(d, a);
 -- text round trip of the exact form
@@ -139,3 +144,9 @@ SELECT monetary_total(ph, '2024-01-05') FROM old;
 -- merged with a new value the result keeps the 0.1 format (its days have no amounts)
 SELECT ph || (SELECT purchase_history('2023-12-31'::date, 5.555)) FROM old;
 SELECT merge(x) FROM (SELECT ph AS x FROM old UNION ALL SELECT purchase_history('2024-01-15'::date, 1.0)) s;
+
+-- rfm_scores reads R, F and M as of its date: the future-dated order changes nothing
+CREATE TABLE fut_hist AS
+SELECT 1 AS customer_id, with_future AS ph FROM fut UNION ALL SELECT 2, without FROM fut;
+SELECT customer_id, recency_days, frequency, monetary
+FROM rfm_scores('fut_hist', '2026-01-01', map => 'none') ORDER BY 1;

@@ -67,9 +67,9 @@ SELECT (SELECT purchase_history(ordered_at, amount)::text FROM pt_orders) = ph A
 FROM p_serial_all;
 
 -- the per-day payload in parallel: days in the exact form (more orders on a
--- day than the compact form counts, amounts beyond 48 bits, days mixing
--- orders with and without an amount) and compact days, with a scale that
--- differs between partial states, give the serial value
+-- day than the compact form counts, amounts beyond 44 bits) and compact days
+-- mixing orders with and without an amount, with a scale that differs
+-- between partial states, give the serial value
 RESET enable_partitionwise_aggregate;
 CREATE TABLE p_wide (customer_id int, d date, amount numeric);
 INSERT INTO p_wide

@@ -116,6 +116,56 @@ COMMENT ON FUNCTION @extschema@.purchase_summary(@extschema@.purchase_history, p
 	'Every purchase_history measure as of as_of as one row, each column equal to the function of the same name called with as_of (last_purchase is NULL when there are purchase days after as_of)';
 COMMENT ON TYPE @extschema@.purchase_history IS
 	'Per-customer purchase state: first and last purchase, and per distinct purchase day its orders and exact amount; built by the purchase_history aggregate, mergeable with merge() and ||, readable as of any date';
+-- rfm_scores: M as of as_of too (0.1 read it from the whole history), so a
+-- future-dated order changes nothing before its day.  Same signature and
+-- result columns; the 0.1.1 body otherwise (qualified, exact casts,
+-- arguments checked first).
+CREATE OR REPLACE FUNCTION rfm_scores(histories regclass, as_of date,
+	n integer DEFAULT 5, mode text DEFAULT 'quantile', map text DEFAULT 'rfm11',
+	id_column name DEFAULT 'customer_id', ph_column name DEFAULT 'ph')
+	RETURNS TABLE (customer_id text, recency_days integer, frequency integer, monetary numeric,
+		r integer, f integer, m integer, cell text, segment text)
+	LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@.rfm_report_check(histories, as_of, n, mode, map, id_column, ph_column);
+	RETURN QUERY EXECUTE pg_catalog.format($q$
+		WITH base AS (
+			SELECT pg_catalog.format('%%s'::pg_catalog.text, t.%1$I) AS cid, t.%2$I AS ph
+			FROM %3$s t
+			WHERE t.%2$I IS NOT NULL
+			  AND @extschema@.first_purchase_day(t.%2$I) OPERATOR(pg_catalog.<=) $1
+		), v AS (
+			SELECT base.cid,
+				@extschema@.recency_days(base.ph, $1) AS rec,
+				@extschema@.btyd_x(base.ph, $1, 'day'::pg_catalog.text) OPERATOR(pg_catalog.+) 1 AS freq,
+				@extschema@.monetary_total(base.ph, $1) AS mon,
+				@extschema@.monetary_total(base.ph, $1)::pg_catalog.float8 AS monf
+			FROM base
+		), b AS (
+			SELECT @extschema@.rfm_breaks(v.rec::pg_catalog.float8, $2, $3) AS rb,
+				@extschema@.rfm_breaks(v.freq::pg_catalog.float8, $2, $3) AS fb,
+				@extschema@.rfm_breaks(v.monf, $2, $3) AS mb
+			FROM v
+		), s AS (
+			SELECT v.*,
+				@extschema@.rfm_score(v.rec::pg_catalog.float8, b.rb, false) AS rs,
+				@extschema@.rfm_score(v.freq::pg_catalog.float8, b.fb, true) AS fs,
+				@extschema@.rfm_score(v.monf, b.mb, true) AS ms
+			FROM v, b
+		)
+		SELECT s.cid, s.rec, s.freq, s.mon, s.rs, s.fs, s.ms,
+			@extschema@.rfm_cell_text(s.rs, s.fs, s.ms),
+			CASE WHEN $4 OPERATOR(pg_catalog.<>) 'none'::pg_catalog.text
+				THEN @extschema@.rfm_segment(s.rs, s.fs, s.ms, $4) END
+		FROM s$q$, id_column, ph_column, histories)
+	USING as_of, n, mode, map;
+END
+$$;
+COMMENT ON FUNCTION rfm_scores(regclass, date, integer, text, text, name, name) IS
+	'Score and label a whole base in one call, as of as_of: recency, frequency (purchase days), monetary (as of as_of), R, F, M scores (breaks over this base), cell and segment per customer';
+
 -- ==== campaigns: holdout groups, uplift, win-back sequence, occasions ====
 
 -- Holdout assignment.  The hash is specified in src/campaigns.c and the
@@ -1030,8 +1080,8 @@ BEGIN
 			SELECT base.cid,
 				@extschema@.recency_days(base.ph, $1) AS rec,
 				@extschema@.btyd_x(base.ph, $1, 'day'::pg_catalog.text) OPERATOR(pg_catalog.+) 1 AS freq,
-				@extschema@.monetary_total(base.ph) AS mon,
-				@extschema@.rfm_monetary(base.ph) AS monf
+				@extschema@.monetary_total(base.ph, $1) AS mon,
+				@extschema@.monetary_total(base.ph, $1)::pg_catalog.float8 AS monf
 			FROM base
 		), b AS (
 			SELECT @extschema@.rfm_breaks(v.rec::pg_catalog.float8, $2, $3) AS rb,

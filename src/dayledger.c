@@ -234,7 +234,7 @@ dl_release(DlHead *h, const DlOps *ops)
  * dl_copy
  *		A copy of ledger src (entries and summary) in arena or ctx.
  */
-DlHead *
+static DlHead *
 dl_copy(DlArena *arena, MemoryContext ctx, const DlOps *ops, const DlHead *src)
 {
 	DlHead	   *h = dl_create(arena, ctx, ops, src->ndays);
@@ -357,7 +357,7 @@ dl_compact(DlHead *h, const DlOps *ops)
  * dl_check_count
  *		The limit on entries of one value, with the family's name: 54000.
  */
-void
+static void
 dl_check_count(int64 ndays, const DlOps *ops)
 {
 	if (ndays > ops->max_days)
@@ -521,7 +521,7 @@ dl_recv_count(StringInfo buf, int32 *ndays, int32 min_days, int32 max_days,
  *		read it in place: the bytes may sit at any alignment (a short varlena
  *		header, a tuple queue).  Checks only that the fixed header is there.
  */
-struct varlena *
+static struct varlena *
 dl_image_in(bytea *b, Size header_size, int errc, const char *what)
 {
 	Size		len = VARSIZE_ANY_EXHDR(b);

@@ -98,15 +98,10 @@ extern DlHead *dl_reserve(DlHead *h, const DlOps *ops, int32 extra);
 extern bool dl_compact(DlHead *h, const DlOps *ops);
 extern DlHead *dl_add_entries(DlHead *h, const DlOps *ops, const void *entries,
 							  int32 n, bool sorted);
-extern DlHead *dl_copy(DlArena *arena, MemoryContext ctx, const DlOps *ops,
-					   const DlHead *src);
 extern void dl_release(DlHead *h, const DlOps *ops);
 extern int32 dl_days_until(const void *entries, int32 n, Size esize, int32 day);
 extern void dl_check_days(const void *entries, int32 n, Size esize, int errc,
 						  const char *what);
-extern void dl_check_count(int64 ndays, const DlOps *ops);
-extern struct varlena *dl_image_in(bytea *b, Size header_size, int errc,
-								   const char *what);
 extern void dl_recv_count(StringInfo buf, int32 *ndays, int32 min_days,
 						  int32 max_days, Size bytes_per_day, int errc,
 						  const char *what);

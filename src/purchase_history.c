@@ -55,9 +55,9 @@ money_add(int128 *a, int128 b)
  *
  * Compact entries hold the PH_PACK_* word of the stored compact form (split
  * in two 32-bit halves, so that an entry is 12 bytes and 4-byte aligned).
- * When a day stops fitting (more than 32767 orders on one day, an amount
- * beyond 48 bits, orders with and without an amount on one day) the whole
- * ledger moves to exact entries: exact 128-bit amounts and 64-bit counts.
+ * When a day stops fitting (more than 511 orders on one day, more than 31
+ * of them without an amount, an amount beyond 44 bits) the whole ledger
+ * moves to exact entries: exact 128-bit amounts and 64-bit counts.
  * Which form a state is in never shows in the stored value: the final
  * function writes the compact form whenever every day fits.
  * ------------------------------------------------------------------------- */
@@ -123,13 +123,13 @@ pk_amount(uint64 w)
 static inline int64
 pk_orders(uint64 w)
 {
-	return (int64) ((w >> PH_PACK_AMOUNT_BITS) & PH_PACK_MAX_ORDERS);
+	return (int64) ((w >> PH_PACK_ORDERS_SHIFT) & PH_PACK_MAX_ORDERS);
 }
 
 static inline int64
 pk_priced(uint64 w)
 {
-	return (w & PH_PACK_UNPRICED) ? 0 : pk_orders(w);
+	return pk_orders(w) - (int64) ((w >> PH_PACK_UNPRICED_SHIFT) & PH_PACK_MAX_UNPRICED);
 }
 
 static inline int32
@@ -143,17 +143,17 @@ static inline bool
 pk_fits(int64 orders, int64 priced, int128 amount)
 {
 	return orders >= 1 && orders <= PH_PACK_MAX_ORDERS &&
-		(priced == orders || (priced == 0 && amount == 0)) &&
+		priced >= 0 && orders - priced <= PH_PACK_MAX_UNPRICED &&
+		(priced > 0 || amount == 0) &&
 		amount <= PH_PACK_MAX_AMOUNT && amount >= -PH_PACK_MAX_AMOUNT;
 }
 
 static inline uint64
 pk_make(int64 orders, int64 priced, int64 amount, int32 dscale)
 {
-	if (priced == 0)
-		return PH_PACK_UNPRICED | ((uint64) orders << PH_PACK_AMOUNT_BITS);
-	return ((uint64) dscale << PH_PACK_SCALE_SHIFT) |
-		((uint64) orders << PH_PACK_AMOUNT_BITS) |
+	return ((uint64) (priced > 0 ? dscale : 0) << PH_PACK_SCALE_SHIFT) |
+		((uint64) (orders - priced) << PH_PACK_UNPRICED_SHIFT) |
+		((uint64) orders << PH_PACK_ORDERS_SHIFT) |
 		((uint64) amount & (((uint64) 1 << PH_PACK_AMOUNT_BITS) - 1));
 }
 
@@ -183,7 +183,7 @@ combine_compact(void *dst, const void *src)
 	uint64		wb = pk_word((const PsEntry *) src);
 	int64		orders = pk_orders(wa) + pk_orders(wb);
 	int64		priced = pk_priced(wa) + pk_priced(wb);
-	int64		amount = pk_amount(wa) + pk_amount(wb);	/* 49 bits at most */
+	int64		amount = pk_amount(wa) + pk_amount(wb);	/* 45 bits at most */
 
 	if (!pk_fits(orders, priced, amount))
 		return false;
@@ -702,6 +702,15 @@ ph_validate(const struct varlena *v, int errc, const char *what)
 			PhSums		d;
 
 			ph_payload(ph, i, &d);
+			if (!(ph->flags & PH_FLAG_WIDE))
+			{
+				uint64		w;
+
+				memcpy(&w, (const char *) ph + PH_PAYLOAD_OFFSET(n) + sizeof(uint64) * (Size) i,
+					   sizeof(uint64));
+				if (w >> 63)
+					ra_corrupt(errc, what, "Reserved bits of a purchase day are set.");
+			}
 			if (d.orders < 1 || d.priced < 0 || d.priced > d.orders ||
 				(d.priced == 0 && (d.amount != 0 || d.dscale != 0)) ||
 				d.dscale < 0 || d.dscale > s->scale ||

@@ -97,18 +97,21 @@ typedef struct PurchaseHistory
 #define PH_PAYLOAD_OFFSET(n) MAXALIGN(PH_HEADER_SIZE + sizeof(int32) * (Size) (n))
 
 /*
- * Compact per-day payload: bits 0-47 the amount (two's complement, at the
- * history's scale), bits 48-57 the number of orders (1 .. PH_PACK_MAX_ORDERS),
- * bits 58-62 the day's own display scale (the largest scale of its amounts,
- * so that a sum over some days prints exactly as sum(numeric) over their
- * rows), bit 63 set when no order of the day had an amount (amount and
- * scale are then 0).  A day that mixes orders with and without an amount,
- * has more orders, or an amount beyond 48 bits takes the exact form.
+ * Compact per-day payload, one uint64: bits 0-43 the amount (two's
+ * complement, at the history's scale), bits 44-52 the number of orders
+ * (1 .. PH_PACK_MAX_ORDERS), bits 53-57 how many of them had no amount
+ * (0 .. PH_PACK_MAX_UNPRICED), bits 58-62 the day's own display scale (the
+ * largest scale of its amounts, so that a sum over some days prints exactly
+ * as sum(numeric) over their rows; 0 when no order had an amount), bit 63
+ * zero.  A day with more orders, more orders without an amount, or an
+ * amount beyond 44 bits takes the exact form.
  */
-#define PH_PACK_AMOUNT_BITS	48
-#define PH_PACK_MAX_ORDERS	0x3FF
+#define PH_PACK_AMOUNT_BITS	44
+#define PH_PACK_ORDERS_SHIFT	44
+#define PH_PACK_MAX_ORDERS	0x1FF
+#define PH_PACK_UNPRICED_SHIFT	53
+#define PH_PACK_MAX_UNPRICED	0x1F
 #define PH_PACK_SCALE_SHIFT	58
-#define PH_PACK_UNPRICED	((uint64) 1 << 63)
 #define PH_PACK_MAX_AMOUNT	(((int64) 1 << (PH_PACK_AMOUNT_BITS - 1)) - 1)
 
 /* exact per-day payload */
@@ -159,7 +162,6 @@ extern bool ra_downscale_exact(int128 mantissa, int from_scale, int to_scale);
 extern int128 ra_downscale(int128 mantissa, int from_scale, int to_scale);
 extern Datum ra_scaled_to_numeric(int128 mantissa, int scale);
 extern Datum ra_scaled_div_count(int128 mantissa, int scale, int64 count);
-extern bool ra_rescale_any(int128 *mantissa, int k);
 extern char *ra_scaled_to_cstring(int128 mantissa, int scale);
 extern bool ra_parse_scaled(const char *str, int len, int128 *mantissa, int *scale);
 extern void ra_format_timestamp(StringInfo buf, int64 ts);

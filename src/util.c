@@ -130,7 +130,7 @@ amount_out_of_range(const char *argname)
  *		overflow.  Unlike ra_rescale it does not cap at RA_MAX_MANTISSA: it
  *		serves intermediate results only.
  */
-bool
+static bool
 ra_rescale_any(int128 *mantissa, int k)
 {
 	int128		r = *mantissa;
