@@ -37,6 +37,7 @@ REGRESS = \
 	btyd_models \
 	btyd_io \
 	btyd_fit_large \
+	btyd_horizon \
 	scores \
 	segments \
 	lifecycle \

@@ -112,6 +112,9 @@ extern double btyd_loglik_derivs(int kind, const double *params, const BtydObs *
 								 const BtydTimeTable *tt);
 extern double btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
 									 double *grad);
+/* btyd_score.c */
+extern const char *btyd_churn_band(double risk);
+
 /* btyd_fit.c */
 extern void btyd_fit(int kind, const BtydObs *obs, int nobs, double penalizer,
 					 BtydFitResult *res);
