@@ -38,6 +38,7 @@ REGRESS = \
 	btyd_io \
 	btyd_fit_large \
 	btyd_horizon \
+	btyd_se \
 	scores \
 	segments \
 	lifecycle \
