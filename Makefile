@@ -46,6 +46,8 @@ REGRESS = \
 	btyd_models \
 	btyd_io \
 	btyd_fit_large \
+	btyd_horizon \
+	btyd_se \
 	scores \
 	segments \
 	segment_labels \

@@ -28,12 +28,17 @@
 
 /*
  * BtydModel: the on-disk (varlena) form of the btyd_model type.
- * Fixed size; validated by btyd_model_validate() whenever read from outside.
+ * Fixed size per version; validated by btyd_model_validate() whenever read
+ * from outside.  Version 1 (0.1.x) ends after params; version 2 (0.2.0)
+ * adds the standard errors of the parameters.  Version 1 values (stored by
+ * 0.1.x, or read from text or binary without standard errors) stay version
+ * 1, so that they print and send exactly as before; btyd_get_model() hands
+ * every reader a full-size copy with zero standard errors.
  */
 typedef struct BtydModel
 {
 	int32		vl_len_;		/* varlena header (do not touch directly!) */
-	uint8		version;		/* BTYD_MODEL_VERSION */
+	uint8		version;		/* 1 or BTYD_MODEL_VERSION */
 	uint8		kind;			/* BTYD_BGNBD, ... */
 	uint8		converged;		/* 0 or 1 */
 	uint8		reserved;		/* 0 */
@@ -43,9 +48,12 @@ typedef struct BtydModel
 								 * for the count models */
 	float8		penalizer;		/* L2 penalizer coefficient, >= 0 */
 	float8		params[BTYD_MAX_PARAMS];	/* positive, finite; unused = 0 */
+	float8		se[BTYD_MAX_PARAMS];	/* version 2: standard errors, >= 0
+										 * (0 = not available); unused = 0 */
 } BtydModel;
 
-#define BTYD_MODEL_VERSION	1
+#define BTYD_MODEL_VERSION	2
+#define BTYD_MODEL_V1_SIZE	offsetof(BtydModel, se)
 
 #define DatumGetBtydModelP(X)	((BtydModel *) PG_DETOAST_DATUM(X))
 #define PG_GETARG_BTYD_MODEL_P(n) DatumGetBtydModelP(PG_GETARG_DATUM(n))
@@ -112,6 +120,9 @@ extern double btyd_loglik_derivs(int kind, const double *params, const BtydObs *
 								 const BtydTimeTable *tt);
 extern double btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
 									 double *grad);
+/* btyd_score.c */
+extern const char *btyd_churn_band(double risk);
+
 /* btyd_fit.c */
 extern void btyd_fit(int kind, const BtydObs *obs, int nobs, double penalizer,
 					 BtydFitResult *res);

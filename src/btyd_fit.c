@@ -815,6 +815,9 @@ btyd_fit(int kind, const BtydObs *obs, int nobs, double penalizer, BtydFitResult
 			converged = false;
 		standard_errors(&fp, theta, H, res->se);
 	}
+	/* standard errors only describe an identified optimum */
+	if (!converged)
+		memset(res->se, 0, sizeof(res->se));
 	res->iterations = iters;
 	res->converged = converged;
 	res->loglik = btyd_loglik(kind, res->params, obs, nobs);

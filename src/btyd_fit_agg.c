@@ -473,7 +473,10 @@ btyd_fit_final(PG_FUNCTION_ARGS)
 
 	m = btyd_model_new(st->kind);
 	for (i = 0; i < btyd_nparams(st->kind); i++)
+	{
 		m->params[i] = res.params[i];
+		m->se[i] = res.se[i];
+	}
 	m->loglik = res.loglik;
 	m->n_customers = st->ncust;
 	m->iterations = res.iterations;

@@ -120,7 +120,7 @@ btyd_model_validate(const BtydModel *m, int errc)
 	int			np,
 				i;
 
-	if (m->version != BTYD_MODEL_VERSION)
+	if (m->version != 1 && m->version != BTYD_MODEL_VERSION)
 		ereport(ERROR,
 				(errcode(errc),
 				 errmsg("unsupported btyd_model version %d", m->version)));
@@ -147,7 +147,23 @@ btyd_model_validate(const BtydModel *m, int errc)
 					 errmsg("invalid btyd_model parameter %s: %g",
 							i < np ? btyd_param_name(m->kind, i) : "(unused)", p),
 					 errdetail("Parameters must be positive and finite.")));
+		if (m->version >= 2 &&
+			(i < np ? !(isfinite(m->se[i]) && m->se[i] >= 0.0) : m->se[i] != 0.0))
+			ereport(ERROR,
+					(errcode(errc),
+					 errmsg("invalid btyd_model standard error of %s: %g",
+							i < np ? btyd_param_name(m->kind, i) : "(unused)", m->se[i]),
+					 errdetail("Standard errors must be finite and not negative.")));
 	}
+}
+
+/* make m a version 1 value (no standard errors) */
+static void
+btyd_model_set_v1(BtydModel *m)
+{
+	m->version = 1;
+	memset(m->se, 0, sizeof(m->se));
+	SET_VARSIZE(m, BTYD_MODEL_V1_SIZE);
 }
 
 BtydModel *
@@ -161,15 +177,28 @@ btyd_model_new(int kind)
 	return m;
 }
 
+/*
+ * The model argument, checked; always a full-size struct (a version 1 value
+ * is copied, with zero standard errors, and keeps version = 1 so that it
+ * prints and sends as version 1).
+ */
 BtydModel *
 btyd_get_model(FunctionCallInfo fcinfo, int argno)
 {
 	BtydModel  *m = PG_GETARG_BTYD_MODEL_P(argno);
+	Size		size = VARSIZE(m);
 
-	if (VARSIZE(m) != sizeof(BtydModel))
+	if (size == BTYD_MODEL_V1_SIZE && m->version == 1)
+	{
+		BtydModel  *full = palloc0(sizeof(BtydModel));
+
+		memcpy(full, m, BTYD_MODEL_V1_SIZE);
+		m = full;
+	}
+	else if (size != sizeof(BtydModel) || m->version != BTYD_MODEL_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("invalid btyd_model size %zu", (Size) VARSIZE(m))));
+				 errmsg("invalid btyd_model size %zu", size)));
 	btyd_model_validate(m, ERRCODE_DATA_CORRUPTED);
 	return m;
 }
@@ -216,7 +245,9 @@ btyd_append_double(StringInfo buf, double v)
  * Text form, exact round trip (shortest decimal that reads back to the
  * same double, independent of extra_float_digits):
  *	bgnbd(r=0.2425,alpha=4.4136,a=0.7929,b=2.4259;loglik=-9582.43,
- *		  n=2357,iterations=23,converged=true,penalizer=0)
+ *		  n=2357,iterations=23,converged=true,penalizer=0,
+ *		  se=(r=0.0126,alpha=0.378,a=0.186,b=0.705))
+ * The se part is there for version 2 values (fits of 0.2.0) only.
  */
 PG_FUNCTION_INFO_V1(btyd_model_out);
 Datum
@@ -238,6 +269,16 @@ btyd_model_out(PG_FUNCTION_ARGS)
 	appendStringInfo(&buf, ",n=" INT64_FORMAT ",iterations=%d,converged=%s,penalizer=",
 					 m->n_customers, m->iterations, m->converged ? "true" : "false");
 	btyd_append_double(&buf, m->penalizer);
+	if (m->version >= 2)
+	{
+		appendStringInfoString(&buf, ",se=(");
+		for (i = 0; i < btyd_nparams(m->kind); i++)
+		{
+			appendStringInfo(&buf, "%s%s=", i ? "," : "", btyd_param_name(m->kind, i));
+			btyd_append_double(&buf, m->se[i]);
+		}
+		appendStringInfoChar(&buf, ')');
+	}
 	appendStringInfoChar(&buf, ')');
 	PG_RETURN_CSTRING(buf.data);
 }
@@ -352,12 +393,32 @@ read_fit_fields(TextParser *tp, BtydModel *m)
 	tp_expect_char(tp, ',');
 	expect_bare_key(tp, "penalizer");
 	m->penalizer = read_double(tp, "penalizer");
+	tp_skip_ws(tp);
+	if (*tp->p == ',')
+	{
+		int			i;
+
+		tp->p++;
+		expect_bare_key(tp, "se");
+		tp_expect_char(tp, '(');
+		for (i = 0; i < btyd_nparams(m->kind); i++)
+		{
+			if (i > 0)
+				tp_expect_char(tp, ',');
+			expect_bare_key(tp, btyd_param_name(m->kind, i));
+			m->se[i] = read_double(tp, "se");
+		}
+		tp_expect_char(tp, ')');
+	}
+	else
+		btyd_model_set_v1(m);
 }
 
 /*
  * Text input: the output format above.  The part after ';' may be left out
  * (a hand-made model for scoring: loglik 0, n 0, iterations 0, converged
- * false, penalizer 0).  Everything is validated as for stored values.
+ * false, penalizer 0), and so may its se part: then the value is version 1,
+ * as 0.1.x wrote it.  Everything is validated as for stored values.
  */
 PG_FUNCTION_INFO_V1(btyd_model_in);
 Datum
@@ -396,6 +457,8 @@ btyd_model_in(PG_FUNCTION_ARGS)
 		tp.p++;
 		read_fit_fields(&tp, m);
 	}
+	else
+		btyd_model_set_v1(m);
 	tp_expect_char(&tp, ')');
 	tp_skip_ws(&tp);
 	if (*tp.p != '\0')
@@ -404,7 +467,10 @@ btyd_model_in(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(m);
 }
 
-/* Binary form: version byte, kind, converged, iterations, n, loglik, penalizer, params */
+/*
+ * Binary form: version byte (1 or 2), kind, converged, iterations, n,
+ * loglik, penalizer, params, and for version 2 the standard errors.
+ */
 PG_FUNCTION_INFO_V1(btyd_model_send);
 Datum
 btyd_model_send(PG_FUNCTION_ARGS)
@@ -414,7 +480,7 @@ btyd_model_send(PG_FUNCTION_ARGS)
 	int			i;
 
 	pq_begintypsend(&buf);
-	pq_sendbyte(&buf, BTYD_MODEL_VERSION);
+	pq_sendbyte(&buf, m->version);
 	pq_sendbyte(&buf, m->kind);
 	pq_sendbyte(&buf, m->converged);
 	pq_sendint32(&buf, m->iterations);
@@ -423,6 +489,9 @@ btyd_model_send(PG_FUNCTION_ARGS)
 	pq_sendfloat8(&buf, m->penalizer);
 	for (i = 0; i < btyd_nparams(m->kind); i++)
 		pq_sendfloat8(&buf, m->params[i]);
+	if (m->version >= 2)
+		for (i = 0; i < btyd_nparams(m->kind); i++)
+			pq_sendfloat8(&buf, m->se[i]);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -437,7 +506,7 @@ btyd_model_recv(PG_FUNCTION_ARGS)
 				i;
 
 	version = pq_getmsgbyte(buf);
-	if (version != BTYD_MODEL_VERSION)
+	if (version != 1 && version != BTYD_MODEL_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("unsupported btyd_model binary version %d", version)));
@@ -454,6 +523,11 @@ btyd_model_recv(PG_FUNCTION_ARGS)
 	m->penalizer = pq_getmsgfloat8(buf);
 	for (i = 0; i < btyd_nparams(kind); i++)
 		m->params[i] = pq_getmsgfloat8(buf);
+	if (version >= 2)
+		for (i = 0; i < btyd_nparams(kind); i++)
+			m->se[i] = pq_getmsgfloat8(buf);
+	else
+		btyd_model_set_v1(m);
 	pq_getmsgend(buf);
 	btyd_model_validate(m, ERRCODE_INVALID_BINARY_REPRESENTATION);
 	PG_RETURN_POINTER(m);
@@ -464,7 +538,11 @@ btyd_model_recv(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------
  */
 
-/* params(model) -> jsonb {"r": .., "alpha": .., ...}; exact doubles */
+/*
+ * params(model) -> jsonb {"r": .., "alpha": .., ..., "se": {"r": .., ...}};
+ * exact doubles.  "se" holds the standard errors of a fitted model
+ * (version 2), null where not available; version 1 values have no "se".
+ */
 PG_FUNCTION_INFO_V1(btyd_model_params);
 Datum
 btyd_model_params(PG_FUNCTION_ARGS)
@@ -479,6 +557,19 @@ btyd_model_params(PG_FUNCTION_ARGS)
 	{
 		appendStringInfo(&buf, "%s\"%s\": ", i ? ", " : "", btyd_param_name(m->kind, i));
 		btyd_append_double(&buf, m->params[i]);
+	}
+	if (m->version >= 2)
+	{
+		appendStringInfoString(&buf, ", \"se\": {");
+		for (i = 0; i < btyd_nparams(m->kind); i++)
+		{
+			appendStringInfo(&buf, "%s\"%s\": ", i ? ", " : "", btyd_param_name(m->kind, i));
+			if (m->se[i] > 0.0)
+				btyd_append_double(&buf, m->se[i]);
+			else
+				appendStringInfoString(&buf, "null");
+		}
+		appendStringInfoChar(&buf, '}');
 	}
 	appendStringInfoChar(&buf, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));

@@ -8,7 +8,9 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -318,4 +320,272 @@ btyd_clv_sql(PG_FUNCTION_ARGS)
 	}
 	check_result(total, "clv");
 	PG_RETURN_FLOAT8(total);
+}
+
+/* ---------------------------------------------------------------------
+ * Horizon columns: conditional purchase counts and churn risk
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * btyd_prob_purchases_cond
+ *		P(exactly n purchases in (T, T+t] | x, t_x, T) for BG/NBD and
+ *		Pareto/NBD.  Given the history the customer is alive at T with
+ *		probability P(alive); given alive, the purchase rate's posterior is
+ *		Gamma(r+x, alpha+T) and, the processes being memoryless, the future
+ *		is that of a new customer of the same model with updated
+ *		parameters: BG/NBD (r+x, alpha+T, a, b+x) (the dropout probability's
+ *		posterior is Beta(a, b+x): Fader, Hardie & Lee 2005, eqs. (6), (10)),
+ *		Pareto/NBD (r+x, alpha+T, s, beta+T) (the death rate's posterior is
+ *		Gamma(s, beta+T): Schmittlein, Morrison & Colombo 1987).  So
+ *			P(n) = P(alive) P_new(n; t | updated) + (1 - P(alive)) [n = 0],
+ *		the conditional PMF of Fader & Hardie's notes, with the new-customer
+ *		PMF of btyd_prob_purchases (FHL 2005 eq. (8) for BG/NBD).
+ */
+static double
+btyd_prob_purchases_cond(const BtydModel *m, double n, double t, double x, double tx, double T)
+{
+	double		pa = btyd_p_alive(m->kind, m->params, x, tx, T);
+	double		up[BTYD_MAX_PARAMS];
+
+	up[0] = m->params[0] + x;
+	up[1] = m->params[1] + T;
+	up[2] = m->params[2];
+	up[3] = m->kind == BTYD_BGNBD ? m->params[3] + x : m->params[3] + T;
+	return pa * btyd_prob_purchases(m->kind, up, n, t) + (n == 0.0 ? 1.0 - pa : 0.0);
+}
+
+/* the n argument of the purchase-count PMFs: a whole number in [0, 1e9] */
+static void
+check_count_n(double n)
+{
+	btyd_check_finite(n, "n");
+	if (n < 0.0 || n != floor(n) || n > BTYD_MAX_X)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n must be a non-negative whole number at most %g", BTYD_MAX_X),
+				 errdetail("n is %g.", n)));
+}
+
+/* prob_purchases(model, n, t, x, t_x, T) */
+PG_FUNCTION_INFO_V1(btyd_prob_purchases_cond_sql);
+Datum
+btyd_prob_purchases_cond_sql(PG_FUNCTION_ARGS)
+{
+	BtydModel  *m = btyd_get_count_model(fcinfo, 0, "prob_purchases");
+	double		n = PG_GETARG_FLOAT8(1),
+				t = PG_GETARG_FLOAT8(2),
+				x = PG_GETARG_FLOAT8(3),
+				tx = PG_GETARG_FLOAT8(4),
+				T = PG_GETARG_FLOAT8(5);
+	double		v;
+
+	check_count_n(n);
+	btyd_check_horizon(t, "t");
+	btyd_check_triple(x, tx, T);
+	v = btyd_prob_purchases_cond(m, n, t, x, x == 0.0 ? 0.0 : tx, T);
+	check_result(v, "prob_purchases");
+	PG_RETURN_FLOAT8(Max(0.0, Min(1.0, v)));
+}
+
+/*
+ * prob_any_purchase(model, t, x, t_x, T) = 1 - P(0 purchases in (T, T+t]);
+ * churn_risk(...) = P(0 purchases in (T, T+t]).  Computed as one
+ * probability each, not as 1 minus the other, so that neither loses
+ * digits near 0.
+ */
+static double
+p_none(const BtydModel *m, double t, double x, double tx, double T)
+{
+	return btyd_prob_purchases_cond(m, 0.0, t, x, tx, T);
+}
+
+static double
+p_any(const BtydModel *m, double t, double x, double tx, double T)
+{
+	double		pa = btyd_p_alive(m->kind, m->params, x, tx, T);
+	double		up[BTYD_MAX_PARAMS];
+
+	up[0] = m->params[0] + x;
+	up[1] = m->params[1] + T;
+	up[2] = m->params[2];
+	up[3] = m->kind == BTYD_BGNBD ? m->params[3] + x : m->params[3] + T;
+	return pa * (1.0 - btyd_prob_purchases(m->kind, up, 0.0, t));
+}
+
+static Datum
+horizon_prob(FunctionCallInfo fcinfo, const char *fname, bool any)
+{
+	BtydModel  *m = btyd_get_count_model(fcinfo, 0, fname);
+	double		t = PG_GETARG_FLOAT8(1),
+				x = PG_GETARG_FLOAT8(2),
+				tx = PG_GETARG_FLOAT8(3),
+				T = PG_GETARG_FLOAT8(4);
+	double		v;
+
+	btyd_check_horizon(t, "t");
+	btyd_check_triple(x, tx, T);
+	if (x == 0.0)
+		tx = 0.0;
+	v = any ? p_any(m, t, x, tx, T) : p_none(m, t, x, tx, T);
+	check_result(v, fname);
+	PG_RETURN_FLOAT8(Max(0.0, Min(1.0, v)));
+}
+
+PG_FUNCTION_INFO_V1(btyd_prob_any_purchase_sql);
+Datum
+btyd_prob_any_purchase_sql(PG_FUNCTION_ARGS)
+{
+	return horizon_prob(fcinfo, "prob_any_purchase", true);
+}
+
+PG_FUNCTION_INFO_V1(btyd_churn_risk_sql);
+Datum
+btyd_churn_risk_sql(PG_FUNCTION_ARGS)
+{
+	return horizon_prob(fcinfo, "churn_risk", false);
+}
+
+/*
+ * expected_revenue(model, gg_model, t, x, t_x, T, mean_spend): expected
+ * purchases in (T, T+t] times the Gamma-Gamma expected spend per purchase
+ * (undiscounted; clv() discounts).  The two are independent in the models
+ * (FHL 2005, "RFM and CLV", the independence of spend and transactions).
+ */
+PG_FUNCTION_INFO_V1(btyd_expected_revenue_sql);
+Datum
+btyd_expected_revenue_sql(PG_FUNCTION_ARGS)
+{
+	BtydModel  *m = btyd_get_count_model(fcinfo, 0, "expected_revenue");
+	BtydModel  *g = btyd_get_spend_model(fcinfo, 1, "expected_revenue");
+	double		t = PG_GETARG_FLOAT8(2),
+				x = PG_GETARG_FLOAT8(3),
+				tx = PG_GETARG_FLOAT8(4),
+				T = PG_GETARG_FLOAT8(5),
+				ms = PG_GETARG_FLOAT8(6);
+	double		v;
+
+	btyd_check_horizon(t, "t");
+	btyd_check_triple(x, tx, T);
+	if (x == 0.0)
+		tx = ms = 0.0;
+	else
+		btyd_check_mean_spend(ms);
+	check_spend_defined(g, x, "expected_revenue");
+	v = btyd_expected_cond(m->kind, m->params, t, x, tx, T)
+		* btyd_expected_spend(g->params, x, ms);
+	check_result(v, "expected_revenue");
+	PG_RETURN_FLOAT8(v);
+}
+
+/*
+ * btyd_scores(model, gg_model, x, t_x, T, mean_spend, horizon): every model
+ * column of one customer in one call: p_alive, expected purchases,
+ * P(at least one purchase), churn risk and its band, expected spend per
+ * purchase and expected revenue in the horizon.  Not strict: a NULL
+ * gg_model or mean_spend gives NULL spend columns; so does a spend model
+ * without a mean for this customer (p x + q <= 1), so that one customer
+ * cannot fail a whole report (the single-purpose functions raise errors
+ * instead).
+ */
+PG_FUNCTION_INFO_V1(btyd_scores_sql);
+Datum
+btyd_scores_sql(PG_FUNCTION_ARGS)
+{
+	BtydModel  *m;
+	BtydModel  *g = NULL;
+	double		x,
+				tx,
+				T,
+				ms = 0.0,
+				h;
+	bool		have_ms;
+	TupleDesc	tupdesc;
+	Datum		values[7];
+	bool		nulls[7] = {false, false, false, false, false, false, false};
+	double		pa,
+				e,
+				risk;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4) ||
+		PG_ARGISNULL(6))
+		PG_RETURN_NULL();
+	m = btyd_get_count_model(fcinfo, 0, "btyd_scores");
+	if (!PG_ARGISNULL(1))
+		g = btyd_get_spend_model(fcinfo, 1, "btyd_scores");
+	x = PG_GETARG_FLOAT8(2);
+	tx = PG_GETARG_FLOAT8(3);
+	T = PG_GETARG_FLOAT8(4);
+	have_ms = !PG_ARGISNULL(5);
+	if (have_ms)
+		ms = PG_GETARG_FLOAT8(5);
+	h = PG_GETARG_FLOAT8(6);
+	btyd_check_triple(x, tx, T);
+	btyd_check_horizon(h, "horizon");
+	if (x == 0.0)
+		tx = ms = 0.0;
+	else if (have_ms)
+		btyd_check_mean_spend(ms);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "btyd_scores: return type must be a row type");
+
+	pa = btyd_p_alive(m->kind, m->params, x, tx, T);
+	e = btyd_expected_cond(m->kind, m->params, h, x, tx, T);
+	risk = p_none(m, h, x, tx, T);
+	check_result(pa, "btyd_scores");
+	check_result(e, "btyd_scores");
+	check_result(risk, "btyd_scores");
+	values[0] = Float8GetDatum(pa);
+	values[1] = Float8GetDatum(e);
+	values[2] = Float8GetDatum(Max(0.0, Min(1.0, p_any(m, h, x, tx, T))));
+	values[3] = Float8GetDatum(Max(0.0, Min(1.0, risk)));
+	values[4] = CStringGetTextDatum(btyd_churn_band(risk));
+	if (g != NULL && (have_ms || x == 0.0) && g->params[0] * x + g->params[1] > 1.0)
+	{
+		double		spend = btyd_expected_spend(g->params, x, ms);
+
+		if (isfinite(spend) && isfinite(spend * e))
+		{
+			values[5] = Float8GetDatum(spend);
+			values[6] = Float8GetDatum(spend * e);
+		}
+		else
+			nulls[5] = nulls[6] = true;
+	}
+	else
+		nulls[5] = nulls[6] = true;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * The churn-risk bands: risk = P(no purchase in the horizon).
+ *	low			< 0.50	more likely than not to buy in the horizon
+ *	medium		< 0.80
+ *	high		< 0.95
+ *	very_high	>= 0.95	almost surely no purchase: lapsed or dead
+ */
+const char *
+btyd_churn_band(double risk)
+{
+	if (risk < 0.5)
+		return "low";
+	if (risk < 0.8)
+		return "medium";
+	if (risk < 0.95)
+		return "high";
+	return "very_high";
+}
+
+PG_FUNCTION_INFO_V1(btyd_churn_band_sql);
+Datum
+btyd_churn_band_sql(PG_FUNCTION_ARGS)
+{
+	double		risk = PG_GETARG_FLOAT8(0);
+
+	if (isnan(risk) || risk < 0.0 || risk > 1.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("churn_risk must be a probability between 0 and 1"),
+				 errdetail("churn_risk is %g.", risk)));
+	PG_RETURN_TEXT_P(cstring_to_text(btyd_churn_band(risk)));
 }
