@@ -1177,6 +1177,7 @@ CREATE FUNCTION btyd_scores(model btyd_model, gg_model btyd_model, ph purchase_h
 				 @extschema@.btyd_t($3, $4, $6) AS "T",
 				 CAST(@extschema@.btyd_monetary($3, $4) AS pg_catalog.float8) AS m) c,
 		 LATERAL @extschema@.btyd_scores($1, $2, c.x, c.t_x, c."T", c.m, $5) s
-	$$ LANGUAGE SQL IMMUTABLE PARALLEL SAFE;
+	$$ LANGUAGE SQL IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION btyd_scores(btyd_model, btyd_model, purchase_history, date, double precision, text) IS
 	'Every model column of a customer as of a date, from the purchase history (x, t_x, T and mean spend read as of that date; period must match the fit)';
