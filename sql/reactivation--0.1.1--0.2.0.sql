@@ -100,15 +100,19 @@ AS $$
 		FROM boxes bx
 		GROUP BY bx.legacy_label
 	), cells AS (
-		-- every cell of each segment: RFM for rfm11, RF for rf10
+		-- every cell of each segment: RFM for rfm11, RF for rf10 (a join with
+		-- the 5 x 5 x 5 grid: estimated small, so no JIT for 125 rows)
 		SELECT bx.legacy_label,
 			pg_catalog.array_agg(DISTINCT CASE WHEN $1 OPERATOR(pg_catalog.=) 'rf10'::pg_catalog.text
 				THEN (cr::pg_catalog.text OPERATOR(pg_catalog.||) cf::pg_catalog.text)
 				ELSE @extschema@.rfm_cell_text(cr, cf, cm) END) AS cells
-		FROM boxes bx,
-			pg_catalog.generate_series(bx.r_min, bx.r_max) cr,
-			pg_catalog.generate_series(bx.f_min, bx.f_max) cf,
-			pg_catalog.generate_series(bx.m_min, bx.m_max) cm
+		FROM boxes bx
+		JOIN pg_catalog.generate_series(1, 5) cr
+			ON cr OPERATOR(pg_catalog.>=) bx.r_min AND cr OPERATOR(pg_catalog.<=) bx.r_max
+		JOIN pg_catalog.generate_series(1, 5) cf
+			ON cf OPERATOR(pg_catalog.>=) bx.f_min AND cf OPERATOR(pg_catalog.<=) bx.f_max
+		JOIN pg_catalog.generate_series(1, 5) cm
+			ON cm OPERATOR(pg_catalog.>=) bx.m_min AND cm OPERATOR(pg_catalog.<=) bx.m_max
 		GROUP BY bx.legacy_label
 	)
 	SELECT mp.rank, mp.segment, t.label, mp.legacy_label, d.definition,
@@ -134,11 +138,15 @@ CREATE OR REPLACE FUNCTION rfm_report_check(histories regclass, as_of date, n in
 COMMENT ON FUNCTION rfm_report_check(regclass, date, integer, text, text, name, name) IS
 	'Argument checks of the report functions (rfm_scores and the reports over it), run before any work: finite as_of, n from 2 to 10, a known mode and map, a readable table or view with the two named columns, the second of type purchase_history; errors without CONTEXT lines';
 
-CREATE FUNCTION rfm_report_check_key(histories regclass, id_column name, key anyelement)
+-- The key's type is passed as a regtype (pg_typeof(key)), not as the key
+-- itself: a call with a value of a concrete type would let a same-named
+-- function taking that type, planted in the extension's schema, win over a
+-- polymorphic parameter.
+CREATE FUNCTION rfm_report_check_key(histories regclass, id_column name, key_type regtype)
 	RETURNS void
-	AS 'MODULE_PATHNAME', 'rfm_report_check_key' LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION rfm_report_check_key(regclass, name, anyelement) IS
-	'Argument check of rfm_scores_keyed: the id column is of the type of key (a domain over it counts); not STRICT, as key is usually a typed NULL';
+	AS 'MODULE_PATHNAME', 'rfm_report_check_key' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rfm_report_check_key(regclass, name, regtype) IS
+	'Argument check of rfm_scores_keyed: the id column is of type key_type (domains over the same type count)';
 
 -- rfm_scores with the customer id in its own type: pass a value (usually a
 -- typed NULL) of the id column's type as key.  A new function rather than
@@ -159,7 +167,7 @@ BEGIN
 		RETURN;
 	END IF;
 	PERFORM @extschema@.rfm_report_check(histories, as_of, n, mode, map, id_column, ph_column);
-	PERFORM @extschema@.rfm_report_check_key(histories, id_column, key);
+	PERFORM @extschema@.rfm_report_check_key(histories, id_column, pg_catalog.pg_typeof(key));
 	RETURN QUERY EXECUTE pg_catalog.format($q$
 		WITH base AS (
 			SELECT t.%1$I::%4$s AS cid, t.%2$I AS ph

@@ -215,28 +215,22 @@ rfm_report_check(PG_FUNCTION_ARGS)
 }
 
 /*
- * rfm_report_check_key(histories, id_column, key)
- *		The id column is of the type of key (or a domain over it), so that
- *		rfm_scores_keyed can return it in its own type.  key is usually a
- *		typed NULL (NULL::bigint): not STRICT; NULL histories or id_column
- *		pass (the caller returns no rows for them).
+ * rfm_report_check_key(histories, id_column, key_type)
+ *		The id column is of type key_type (or both are domains over the same
+ *		type), so that rfm_scores_keyed can return it in its own type.  A
+ *		regtype rather than a polymorphic value: a call with a value of a
+ *		concrete type could be captured by a same-named function taking that
+ *		type.  STABLE STRICT.
  */
 PG_FUNCTION_INFO_V1(rfm_report_check_key);
 Datum
 rfm_report_check_key(PG_FUNCTION_ARGS)
 {
-	Oid			keytype = get_fn_expr_argtype(fcinfo->flinfo, 2);
-	Relation	rel;
-	Form_pg_attribute id_att;
-	char	   *id_column;
+	char	   *id_column = NameStr(*PG_GETARG_NAME(1));
+	Oid			keytype = PG_GETARG_OID(2);
+	Relation	rel = open_histories(PG_GETARG_OID(0));
+	Form_pg_attribute id_att = find_column(rel, id_column);
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		PG_RETURN_VOID();
-	if (!OidIsValid(keytype))
-		elog(ERROR, "could not determine the type of key");
-	id_column = NameStr(*PG_GETARG_NAME(1));
-	rel = open_histories(PG_GETARG_OID(0));
-	id_att = find_column(rel, id_column);
 	if (id_att != NULL && getBaseType(id_att->atttypid) != getBaseType(keytype))
 		report_error((errcode(ERRCODE_DATATYPE_MISMATCH),
 					  errmsg("id_column \"%s\" of %s is of type %s, not %s",

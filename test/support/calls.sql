@@ -34,7 +34,7 @@ SELECT pg_catalog.count(*) OPERATOR(pg_catalog.=) 11 AS rfm11_playbook FROM publ
 SELECT pg_catalog.count(*) OPERATOR(pg_catalog.=) 10 AS rf10_playbook FROM public.rfm_segment_playbook('rf10'::pg_catalog.text);
 SELECT public.rfm11(5, 5, 5), public.rf10(1, 1);
 SELECT public.rfm_segment_rank(5, 5, 5, 'sec_map'::pg_catalog.text), public.rfm_segment_rank(5, 5, 5, 'rf10'::pg_catalog.text);
-SELECT public.rfm_report_check_key('public.sec_hist'::pg_catalog.regclass, 'customer_id'::pg_catalog.name, NULL::pg_catalog.int8);
+SELECT public.rfm_report_check_key('public.sec_hist'::pg_catalog.regclass, 'customer_id'::pg_catalog.name, 'pg_catalog.int8'::pg_catalog.regtype);
 SELECT pg_catalog.count(*) FROM public.rfm_scores_keyed('public.sec_hist'::pg_catalog.regclass, '2026-01-01'::pg_catalog.date,
 	NULL::pg_catalog.int8, 5, 'quantile'::pg_catalog.text, 'rfm11'::pg_catalog.text, 'customer_id'::pg_catalog.name, 'ph'::pg_catalog.name);
 SELECT pg_catalog.count(*) FROM public.rfm_scores_keyed('public.sec_hist'::pg_catalog.regclass, '2026-01-01'::pg_catalog.date,
