@@ -28,6 +28,7 @@ SELECT * FROM rfm_segment_summary('states', DATE '2026-01-01', id_column => 'cus
 SELECT * FROM rfm_segment_migration('states', DATE '2025-06-01', 'states_view', DATE '2026-01-01');
 SELECT * FROM rfm_grid('states_view', DATE '2026-01-01', id_column => 'cust');
 SELECT rfm_grid_svg('states', DATE '2026-01-01', ph_column => 'customer_id');
+SELECT rfm_grid_svg('states', DATE '2026-01-01', metric => 'orders');
 -- a view with its own column names works when they are named
 SELECT count(*) FROM rfm_scores('states_view', DATE '2026-01-01', id_column => 'cust', ph_column => 'history');
 

@@ -241,3 +241,20 @@ rfm_report_check_key(PG_FUNCTION_ARGS)
 	relation_close(rel, NoLock);
 	PG_RETURN_VOID();
 }
+
+/*
+ * rfm_report_check_metric(metric)
+ *		rfm_grid_svg's metric is 'customers' or 'revenue'.  IMMUTABLE STRICT.
+ */
+PG_FUNCTION_INFO_V1(rfm_report_check_metric);
+Datum
+rfm_report_check_metric(PG_FUNCTION_ARGS)
+{
+	char	   *metric = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	if (strcmp(metric, "customers") != 0 && strcmp(metric, "revenue") != 0)
+		report_error((errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					  errmsg("metric must be 'customers' or 'revenue'"),
+					  errdetail("Got \"%s\".", metric)));
+	PG_RETURN_VOID();
+}
