@@ -78,8 +78,14 @@ SELECT count(*) AS customers,
 FROM state_dec m JOIN customer_state f USING (customer_id);
 
 \echo
-\echo '== 7. RFM scores and segments (breaks over the whole base, same method as R rfm)'
-SELECT * FROM rfm_segment_summary('customer_state', '2026-01-01') ORDER BY customers DESC;
+\echo '== 7. RFM scores and segments (breaks over the whole base, same method as R rfm), best segment first'
+\echo '   (no amount: customers whose orders all lack an amount, so M and the segment are not scored)'
+SELECT coalesce(p.segment, '(no amount)') AS segment, s.customers,
+       round(s.customer_share::numeric, 3) AS customer_share, s.revenue,
+       round(s.revenue_share::numeric, 3) AS revenue_share, p.lever
+FROM rfm_segment_summary('customer_state', '2026-01-01') s
+LEFT JOIN rfm_segment_playbook('rfm11') p ON p.legacy_label = s.segment
+ORDER BY p.rank NULLS LAST;
 
 \echo
 \echo '== 8. Lifecycle stages (the enum sorts from new to reactivated)'

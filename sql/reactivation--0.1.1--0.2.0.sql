@@ -1010,15 +1010,19 @@ AS $$
 		FROM boxes bx
 		GROUP BY bx.legacy_label
 	), cells AS (
-		-- every cell of each segment: RFM for rfm11, RF for rf10
+		-- every cell of each segment: RFM for rfm11, RF for rf10 (a join with
+		-- the 5 x 5 x 5 grid: estimated small, so no JIT for 125 rows)
 		SELECT bx.legacy_label,
 			pg_catalog.array_agg(DISTINCT CASE WHEN $1 OPERATOR(pg_catalog.=) 'rf10'::pg_catalog.text
 				THEN (cr::pg_catalog.text OPERATOR(pg_catalog.||) cf::pg_catalog.text)
 				ELSE @extschema@.rfm_cell_text(cr, cf, cm) END) AS cells
-		FROM boxes bx,
-			pg_catalog.generate_series(bx.r_min, bx.r_max) cr,
-			pg_catalog.generate_series(bx.f_min, bx.f_max) cf,
-			pg_catalog.generate_series(bx.m_min, bx.m_max) cm
+		FROM boxes bx
+		JOIN pg_catalog.generate_series(1, 5) cr
+			ON cr OPERATOR(pg_catalog.>=) bx.r_min AND cr OPERATOR(pg_catalog.<=) bx.r_max
+		JOIN pg_catalog.generate_series(1, 5) cf
+			ON cf OPERATOR(pg_catalog.>=) bx.f_min AND cf OPERATOR(pg_catalog.<=) bx.f_max
+		JOIN pg_catalog.generate_series(1, 5) cm
+			ON cm OPERATOR(pg_catalog.>=) bx.m_min AND cm OPERATOR(pg_catalog.<=) bx.m_max
 		GROUP BY bx.legacy_label
 	)
 	SELECT mp.rank, mp.segment, t.label, mp.legacy_label, d.definition,
@@ -1044,11 +1048,15 @@ CREATE OR REPLACE FUNCTION rfm_report_check(histories regclass, as_of date, n in
 COMMENT ON FUNCTION rfm_report_check(regclass, date, integer, text, text, name, name) IS
 	'Argument checks of the report functions (rfm_scores and the reports over it), run before any work: finite as_of, n from 2 to 10, a known mode and map, a readable table or view with the two named columns, the second of type purchase_history; errors without CONTEXT lines';
 
+-- The key's type is passed as a regtype (pg_typeof(key)), not as the key
+-- itself: a call with a value of a concrete type would let a same-named
+-- function taking that type, planted in the extension's schema, win over a
+-- polymorphic parameter.
 CREATE FUNCTION rfm_report_check_key(histories regclass, id_column name, key_type regtype)
 	RETURNS void
-	AS 'MODULE_PATHNAME', 'rfm_report_check_key' LANGUAGE C STABLE PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'rfm_report_check_key' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION rfm_report_check_key(regclass, name, regtype) IS
-	'Argument check of rfm_scores_keyed: the id column is of type key_type, pg_typeof(key) (a domain over it counts)';
+	'Argument check of rfm_scores_keyed: the id column is of type key_type (domains over the same type count)';
 
 -- rfm_scores with the customer id in its own type: pass a value (usually a
 -- typed NULL) of the id column's type as key.  A new function rather than
@@ -1108,8 +1116,107 @@ END
 $$;
 COMMENT ON FUNCTION rfm_scores_keyed(regclass, date, anyelement, integer, text, text, name, name) IS
 	'rfm_scores with the customer id in its own type (pass key => NULL::<the id column''s type>) and the segment''s rank (1 = best)';
-\echo Use "ALTER EXTENSION reactivation UPDATE TO '0.2.0'" to load this file. \quit
 
+CREATE FUNCTION rfm_report_check_metric(metric text) RETURNS void
+	AS 'MODULE_PATHNAME', 'rfm_report_check_metric' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rfm_report_check_metric(text) IS
+	'Argument check of rfm_grid_svg: metric is ''customers'' or ''revenue''; an error without CONTEXT lines';
+
+-- rfm_grid_svg as in 0.1.1 but for the metric check, now in C (no CONTEXT
+-- lines in its error).  CREATE OR REPLACE keeps views over it working.
+CREATE OR REPLACE FUNCTION rfm_grid_svg(histories regclass, as_of date,
+	n integer DEFAULT 5, mode text DEFAULT 'quantile', metric text DEFAULT 'customers',
+	id_column name DEFAULT 'customer_id', ph_column name DEFAULT 'ph')
+	RETURNS text
+	LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED
+	SET search_path = pg_catalog, pg_temp
+AS $$
+-- Every operator is written OPERATOR(pg_catalog.x), which parses with one
+-- precedence for all operators: each product or quotient is parenthesized.
+DECLARE
+	cw constant integer := 110;		-- cell width
+	ch constant integer := 70;		-- cell height
+	x0 constant integer := 70;		-- left margin (R labels)
+	y0 constant integer := 64;		-- top margin (title)
+	grid_w integer;					-- n * cw
+	grid_h integer;					-- n * ch
+	mid_x integer;					-- centre of the grid, x
+	mid_y integer;					-- centre of the grid, y
+	svg text;
+	c record;
+BEGIN
+	PERFORM @extschema@.rfm_report_check_metric(metric);
+	PERFORM @extschema@.rfm_report_check(histories, as_of, n, mode, 'none', id_column, ph_column);
+
+	grid_w := n OPERATOR(pg_catalog.*) cw;
+	grid_h := n OPERATOR(pg_catalog.*) ch;
+	mid_x := x0 OPERATOR(pg_catalog.+) (grid_w OPERATOR(pg_catalog./) 2);
+	mid_y := y0 OPERATOR(pg_catalog.+) (grid_h OPERATOR(pg_catalog./) 2);
+	svg := pg_catalog.format(
+		'<svg xmlns="http://www.w3.org/2000/svg" width="%1$s" height="%2$s" viewBox="0 0 %1$s %2$s" font-family="Helvetica, Arial, sans-serif">'
+		'<rect width="100%%" height="100%%" fill="white"/>'
+		'<text x="%3$s" y="26" font-size="18" font-weight="bold" text-anchor="middle">RFM grid as of %4$s</text>'
+		'<text x="%3$s" y="47" font-size="12" text-anchor="middle">number: customers per cell; shade: %5$s</text>'::pg_catalog.text,
+		x0 OPERATOR(pg_catalog.+) grid_w OPERATOR(pg_catalog.+) 20,
+		y0 OPERATOR(pg_catalog.+) grid_h OPERATOR(pg_catalog.+) 60,
+		mid_x, as_of, metric);
+
+	-- one row per cell: its top-left corner and its shade t in [0, 1], white
+	-- (t = 0) to dark blue (t = 1), white text on the darker half
+	FOR c IN
+		SELECT q.*,
+			CASE WHEN q.t OPERATOR(pg_catalog.>) 0.55::pg_catalog.float8
+				THEN 'white'::pg_catalog.text ELSE 'black'::pg_catalog.text END AS fg
+		FROM (
+			SELECT g.customers, g.revenue,
+				x0 OPERATOR(pg_catalog.+) ((g.f OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.*) cw) AS x,
+				y0 OPERATOR(pg_catalog.+) ((n OPERATOR(pg_catalog.-) g.r) OPERATOR(pg_catalog.*) ch) AS y,
+				CASE WHEN COALESCE(pg_catalog.max(g.v) OVER (), 0::pg_catalog.numeric)
+						OPERATOR(pg_catalog.>) 0::pg_catalog.numeric
+					THEN (GREATEST(g.v, 0::pg_catalog.numeric)
+						OPERATOR(pg_catalog./) pg_catalog.max(g.v) OVER ())::pg_catalog.float8
+					ELSE 0::pg_catalog.float8 END AS t
+			FROM (
+				SELECT gg.r, gg.f, gg.customers, gg.revenue,
+					CASE WHEN metric OPERATOR(pg_catalog.=) 'customers'::pg_catalog.text
+						THEN gg.customers::pg_catalog.numeric ELSE gg.revenue END AS v
+				FROM @extschema@.rfm_grid(histories, as_of, n, mode, id_column, ph_column) gg
+			) g
+		) q
+	LOOP
+		svg := svg OPERATOR(pg_catalog.||) pg_catalog.format(
+			'<rect x="%1$s" y="%2$s" width="%3$s" height="%4$s" fill="rgb(%5$s,%6$s,%7$s)" stroke="#888"/>'
+			'<text x="%8$s" y="%9$s" font-size="18" font-weight="bold" text-anchor="middle" fill="%10$s">%11$s</text>'
+			'<text x="%8$s" y="%12$s" font-size="11" text-anchor="middle" fill="%10$s">revenue %13$s</text>'::pg_catalog.text,
+			c.x, c.y, cw, ch,
+			pg_catalog.round(255::pg_catalog.float8 OPERATOR(pg_catalog.-) (c.t OPERATOR(pg_catalog.*) 235::pg_catalog.float8)),
+			pg_catalog.round(255::pg_catalog.float8 OPERATOR(pg_catalog.-) (c.t OPERATOR(pg_catalog.*) 200::pg_catalog.float8)),
+			pg_catalog.round(255::pg_catalog.float8 OPERATOR(pg_catalog.-) (c.t OPERATOR(pg_catalog.*) 135::pg_catalog.float8)),
+			c.x OPERATOR(pg_catalog.+) (cw OPERATOR(pg_catalog./) 2),
+			c.y OPERATOR(pg_catalog.+) (ch OPERATOR(pg_catalog./) 2) OPERATOR(pg_catalog.-) 4,
+			c.fg, c.customers,
+			c.y OPERATOR(pg_catalog.+) (ch OPERATOR(pg_catalog./) 2) OPERATOR(pg_catalog.+) 16,
+			pg_catalog.round(c.revenue));
+	END LOOP;
+	FOR i IN 1..n LOOP
+		svg := svg OPERATOR(pg_catalog.||) pg_catalog.format(
+			'<text x="%s" y="%s" font-size="14" text-anchor="end">R%s</text>'
+			'<text x="%s" y="%s" font-size="14" text-anchor="middle">F%s</text>'::pg_catalog.text,
+			x0 OPERATOR(pg_catalog.-) 10,
+			y0 OPERATOR(pg_catalog.+) ((n OPERATOR(pg_catalog.-) i) OPERATOR(pg_catalog.*) ch)
+				OPERATOR(pg_catalog.+) (ch OPERATOR(pg_catalog./) 2) OPERATOR(pg_catalog.+) 5, i,
+			x0 OPERATOR(pg_catalog.+) ((i OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.*) cw)
+				OPERATOR(pg_catalog.+) (cw OPERATOR(pg_catalog./) 2),
+			y0 OPERATOR(pg_catalog.+) grid_h OPERATOR(pg_catalog.+) 22, i);
+	END LOOP;
+	svg := svg OPERATOR(pg_catalog.||) pg_catalog.format(
+		'<text x="%1$s" y="%2$s" font-size="13" text-anchor="middle">frequency score (F) →</text>'
+		'<text x="18" y="%3$s" font-size="13" text-anchor="middle" transform="rotate(-90 18 %3$s)">recency score (R) →</text>'
+		'</svg>'::pg_catalog.text,
+		mid_x, y0 OPERATOR(pg_catalog.+) grid_h OPERATOR(pg_catalog.+) 45, mid_y);
+	RETURN svg;
+END
+$$;
 -- ==== Buy-Till-You-Die models ====
 -- Horizon columns for an existing customer: the conditional purchase-count
 -- distribution, churn risk and its bands, expected revenue, and every model

@@ -28,6 +28,18 @@ SELECT * FROM rfm_segment_summary('states', DATE '2026-01-01', id_column => 'cus
 SELECT * FROM rfm_segment_migration('states', DATE '2025-06-01', 'states_view', DATE '2026-01-01');
 SELECT * FROM rfm_grid('states_view', DATE '2026-01-01', id_column => 'cust');
 SELECT rfm_grid_svg('states', DATE '2026-01-01', ph_column => 'customer_id');
+SELECT rfm_grid_svg('states', DATE '2026-01-01', metric => 'orders');
+-- their SQLSTATEs
+\set VERBOSITY sqlstate
+SELECT * FROM rfm_scores('states', DATE '2026-01-01', id_column => 'cust_id');
+SELECT * FROM rfm_scores('states', DATE '2026-01-01', ph_column => 'code');
+SELECT * FROM rfm_scores('a_sequence', DATE '2026-01-01');
+SELECT * FROM rfm_scores('states', 'infinity');
+SELECT * FROM rfm_scores('states', DATE '2026-01-01', n => 11);
+SELECT * FROM rfm_scores('states', DATE '2026-01-01', map => 'no_such_map');
+SELECT * FROM rfm_scores_keyed('states', DATE '2026-01-01', NULL::integer);
+SELECT rfm_grid_svg('states', DATE '2026-01-01', metric => 'orders');
+\set VERBOSITY default
 -- a view with its own column names works when they are named
 SELECT count(*) FROM rfm_scores('states_view', DATE '2026-01-01', id_column => 'cust', ph_column => 'history');
 

@@ -216,31 +216,21 @@ rfm_report_check(PG_FUNCTION_ARGS)
 
 /*
  * rfm_report_check_key(histories, id_column, key_type)
- *		The id column is of type key_type (or a domain over it), so that
- *		rfm_scores_keyed can return it in its own type.  The caller passes
- *		pg_typeof(key): a regtype argument, not the polymorphic key itself,
- *		so that no overload with a concrete key type created in the
- *		extension's schema could be a better match.  Not STRICT; NULL
- *		histories or id_column pass (the caller returns no rows for them).
+ *		The id column is of type key_type (or both are domains over the same
+ *		type), so that rfm_scores_keyed can return it in its own type.  A
+ *		regtype rather than a polymorphic value: a call with a value of a
+ *		concrete type could be captured by a same-named function taking that
+ *		type.  STABLE STRICT.
  */
 PG_FUNCTION_INFO_V1(rfm_report_check_key);
 Datum
 rfm_report_check_key(PG_FUNCTION_ARGS)
 {
-	Oid			keytype = PG_ARGISNULL(2) ? InvalidOid : PG_GETARG_OID(2);
-	Relation	rel;
-	Form_pg_attribute id_att;
-	char	   *id_column;
+	char	   *id_column = NameStr(*PG_GETARG_NAME(1));
+	Oid			keytype = PG_GETARG_OID(2);
+	Relation	rel = open_histories(PG_GETARG_OID(0));
+	Form_pg_attribute id_att = find_column(rel, id_column);
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		PG_RETURN_VOID();
-	if (!OidIsValid(keytype))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("key_type must not be NULL")));
-	id_column = NameStr(*PG_GETARG_NAME(1));
-	rel = open_histories(PG_GETARG_OID(0));
-	id_att = find_column(rel, id_column);
 	if (id_att != NULL && getBaseType(id_att->atttypid) != getBaseType(keytype))
 		report_error((errcode(ERRCODE_DATATYPE_MISMATCH),
 					  errmsg("id_column \"%s\" of %s is of type %s, not %s",
@@ -249,5 +239,22 @@ rfm_report_check_key(PG_FUNCTION_ARGS)
 					  errdetail("The key argument gives the type of the returned customer_id; it must be the type of the column."),
 					  errhint("Pass key => NULL::%s.", format_type_be(id_att->atttypid))));
 	relation_close(rel, NoLock);
+	PG_RETURN_VOID();
+}
+
+/*
+ * rfm_report_check_metric(metric)
+ *		rfm_grid_svg's metric is 'customers' or 'revenue'.  IMMUTABLE STRICT.
+ */
+PG_FUNCTION_INFO_V1(rfm_report_check_metric);
+Datum
+rfm_report_check_metric(PG_FUNCTION_ARGS)
+{
+	char	   *metric = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	if (strcmp(metric, "customers") != 0 && strcmp(metric, "revenue") != 0)
+		report_error((errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					  errmsg("metric must be 'customers' or 'revenue'"),
+					  errdetail("Got \"%s\".", metric)));
 	PG_RETURN_VOID();
 }

@@ -39,3 +39,4 @@ SELECT pg_catalog.count(*) FROM public.rfm_scores_keyed('public.sec_hist'::pg_ca
 	NULL::pg_catalog.int8, 5, 'quantile'::pg_catalog.text, 'rfm11'::pg_catalog.text, 'customer_id'::pg_catalog.name, 'ph'::pg_catalog.name);
 SELECT pg_catalog.count(*) FROM public.rfm_scores_keyed('public.sec_hist'::pg_catalog.regclass, '2026-01-01'::pg_catalog.date,
 	NULL::pg_catalog.int8, 4, 'ntile'::pg_catalog.text, 'sec_map'::pg_catalog.text, 'customer_id'::pg_catalog.name, 'ph'::pg_catalog.name);
+SELECT public.rfm_report_check_metric('customers'::pg_catalog.text);
