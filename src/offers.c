@@ -11,6 +11,7 @@
  * functions; deserialize validates everything it reads.
  */
 #include "campaigns.h"
+#include "reactivation.h"
 
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
@@ -21,16 +22,6 @@
 #include "utils/timestamp.h"
 
 #define OFFERS_STATE_VERSION 1
-
-static MemoryContext
-agg_context(FunctionCallInfo fcinfo, const char *fname)
-{
-	MemoryContext aggctx;
-
-	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "%s called in non-aggregate context", fname);
-	return aggctx;
-}
 
 /* byte-order comparison of two texts (the "C" collation) */
 static int
@@ -123,7 +114,7 @@ PG_FUNCTION_INFO_V1(latest_value_sfunc);
 Datum
 latest_value_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext ctx = agg_context(fcinfo, "latest_value_sfunc");
+	MemoryContext ctx = ra_agg_context(fcinfo, "latest_value_sfunc");
 	LatestState *s = latest_state(fcinfo, ctx);
 	TimestampTz at;
 
@@ -142,7 +133,7 @@ PG_FUNCTION_INFO_V1(latest_value_combine);
 Datum
 latest_value_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext ctx = agg_context(fcinfo, "latest_value_combine");
+	MemoryContext ctx = ra_agg_context(fcinfo, "latest_value_combine");
 	LatestState *s = latest_state(fcinfo, ctx);
 
 	if (!PG_ARGISNULL(1))
@@ -177,7 +168,7 @@ PG_FUNCTION_INFO_V1(latest_value_deserialize);
 Datum
 latest_value_deserialize(PG_FUNCTION_ARGS)
 {
-	MemoryContext ctx = agg_context(fcinfo, "latest_value_deserialize");
+	MemoryContext ctx = ra_agg_context(fcinfo, "latest_value_deserialize");
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	LatestState *s = (LatestState *) MemoryContextAllocZero(ctx, sizeof(LatestState));
@@ -322,7 +313,7 @@ PG_FUNCTION_INFO_V1(top_categories_sfunc);
 Datum
 top_categories_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext ctx = agg_context(fcinfo, "top_categories_sfunc");
+	MemoryContext ctx = ra_agg_context(fcinfo, "top_categories_sfunc");
 	TopState   *s = top_state(fcinfo, ctx);
 	Numeric		amount;
 
@@ -343,7 +334,7 @@ PG_FUNCTION_INFO_V1(top_categories_combine);
 Datum
 top_categories_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext ctx = agg_context(fcinfo, "top_categories_combine");
+	MemoryContext ctx = ra_agg_context(fcinfo, "top_categories_combine");
 	TopState   *s = top_state(fcinfo, ctx);
 	TopState   *b;
 	int			i;
@@ -386,7 +377,7 @@ PG_FUNCTION_INFO_V1(top_categories_deserialize);
 Datum
 top_categories_deserialize(PG_FUNCTION_ARGS)
 {
-	MemoryContext ctx = agg_context(fcinfo, "top_categories_deserialize");
+	MemoryContext ctx = ra_agg_context(fcinfo, "top_categories_deserialize");
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	TopState   *s = (TopState *) MemoryContextAllocZero(ctx, sizeof(TopState));
