@@ -34,7 +34,8 @@ REGRESS = \
 	scores \
 	segments \
 	lifecycle \
-	equality
+	equality \
+	rfm_breaks_state
 
 REGRESS_OPTS = --load-extension=reactivation
 
