@@ -12,8 +12,9 @@
 #  3. the one-node cost of the new state of rfm_breaks (an expanded object)
 #     against the 0.1 internal state, serial, one group and 1000 groups.
 #
-#   bench/scale_out_bench.sh [customers] [reps]      (defaults 50000, 5)
+#   bench/scale_out_bench.sh [customers] [reps] [sections]
 #
+# defaults 50000, 5, "1 2 3".
 # Starts its own cluster with scripts/citus.sh (RA_CITUS_PORT, default 55545;
 # PG_CONFIG), loads `customers` generated customers (about 10.9 orders and
 # 119 email events each), prints the results and writes the plans to
@@ -22,6 +23,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CUSTOMERS=${1:-50000}
 REPS=${2:-5}
+SECTIONS=${3:-1 2 3}
+want() { case " $SECTIONS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 export RA_CITUS_PORT=${RA_CITUS_PORT:-55545}
 export RA_CUSTOMERS=$CUSTOMERS
 export RA_CITUS_SHARDS=${RA_CITUS_SHARDS:-8}
@@ -81,8 +84,8 @@ CROSS JOIN LATERAL (SELECT rfm_score(recency_days(o.ph, b.as_of)::float8, b.rb, 
                            rfm_score(rfm_monetary(o.ph), b.mb) AS m) sc
 WHERE b.as_of = DATE '$AS_OF') s WHERE s IS DISTINCT FROM NULL"
 
-ms() {	# ms DB QUERY -> milliseconds of one run
-	q -p "${PORTS[0]}" -d "$1" -c "SET max_parallel_workers_per_gather = 0" -c '\timing on' -c "$2" \
+ms() {	# ms DB QUERY [workers per gather] -> milliseconds of one run
+	q -p "${PORTS[0]}" -d "$1" -c "SET max_parallel_workers_per_gather = ${3:-0}" -c '\timing on' -c "$2" \
 		| sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p'
 }
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
@@ -92,23 +95,29 @@ lo_bytes() { awk '$1 == "lo:" {print $2}' /proc/net/dev; }
 echo "# scale-out benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $CUSTOMERS customers," \
 	"$(q -p "${PORTS[0]}" -d single -c "SELECT count(*) FROM orders") orders," \
 	"$(q -p "${PORTS[0]}" -d single -c "SELECT count(*) FROM email_events") email events," \
-	"$RA_CITUS_SHARDS shards on 2 workers, serial plans on every node, medians of $REPS"
+	"$RA_CITUS_SHARDS shards on 2 workers, medians of $REPS"
 q -p "${PORTS[0]}" -d citus -c "EXPLAIN (VERBOSE, COSTS OFF) $PROFILE" >"$OUT/profile_citus.plan"
-q -p "${PORTS[0]}" -d single -c "EXPLAIN (VERBOSE, COSTS OFF) $PROFILE" >"$OUT/profile_single.plan"
+q -p "${PORTS[0]}" -d single -c "SET max_parallel_workers_per_gather = 0" \
+	-c "EXPLAIN (ANALYZE, VERBOSE, COSTS OFF) $PROFILE" >"$OUT/profile_single.plan"
 
+if want 1; then
 echo
 echo "## 1. per-customer profile (ms)"
 : >"$OUT/profile.times"
 for i in $(seq "$REPS"); do
 	echo "single $(ms single "$PROFILE")" >>"$OUT/profile.times"
+	echo "single2 $(ms single "$PROFILE" 2)" >>"$OUT/profile.times"
 	echo "citus $(ms citus "$PROFILE")" >>"$OUT/profile.times"
 done
 s=$(awk '$1 == "single" {print $2}' "$OUT/profile.times" | median)
+s2=$(awk '$1 == "single2" {print $2}' "$OUT/profile.times" | median)
 c=$(awk '$1 == "citus" {print $2}' "$OUT/profile.times" | median)
-echo "| single node | 3-node cluster | cluster / single |"
-echo "|---|---|---|"
-echo "| $s | $c | $(awk -v a="$c" -v b="$s" 'BEGIN {printf "%.2f", a / b}') |"
+echo "| single node, serial | single node, 2 parallel workers | 3-node cluster | cluster / serial | cluster / parallel |"
+echo "|---|---|---|---|---|"
+echo "| $s | $s2 | $c | $(awk -v a="$c" -v b="$s" 'BEGIN {printf "%.2f", a / b}') | $(awk -v a="$c" -v b="$s2" 'BEGIN {printf "%.2f", a / b}') |"
+fi
 
+if want 2; then
 echo
 echo "## 2. bytes moved to the coordinator (loopback bytes received, min of 3) and time (ms, median of 3)"
 echo "| aggregate | before (0.1: internal state, rows fetched) | after (0.2: partial states) | result equal |"
@@ -147,10 +156,12 @@ row "bgnbd_fit (internal state, not changed here)" \
 row "merge(ph) by lifecycle stage (internal state, not changed here)" \
 	"SELECT lifecycle_stage(ph, '$AS_OF'), orders(merge(ph)) FROM $PER GROUP BY 1 ORDER BY 1" \
 	"SELECT lifecycle_stage(ph, '$AS_OF'), orders(merge(ph)) FROM $PER GROUP BY 1 ORDER BY 1"
+fi
 
+if want 3; then
 echo
 echo "## 3. one node: rfm_breaks state, 0.1 internal against 0.2 expanded object (ms, serial)"
-q -p "${PORTS[0]}" -d single -c "DROP TABLE IF EXISTS vals" \
+q -p "${PORTS[0]}" -d single -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS vals" \
 	-c "SELECT setseed(0.5)" \
 	-c "CREATE UNLOGGED TABLE vals AS SELECT random() * 1000 AS v, floor(random() * 365)::float8 AS r, i % 1000 AS g FROM generate_series(1, 5000000) i" \
 	-c "VACUUM ANALYZE vals" >/dev/null
@@ -168,4 +179,5 @@ for shape in "one group:SELECT count(*) FROM (SELECT AGG(v) a, AGG(r) b FROM val
 	n=$(awk '$1 == "new" {print $2}' "$OUT/state.times" | median)
 	echo "| ${shape%%:*}, 5M values | $o | $n | $(awk -v a="$n" -v b="$o" 'BEGIN {printf "%.2f", a / b}') |"
 done
-} | tee "$OUT/results.md"
+fi
+} | tee "$OUT/results-$(echo "$SECTIONS" | tr -d ' ').md"
