@@ -69,7 +69,7 @@ same_rows() {
 	                     WHERE a.$key IS NULL OR b.$key IS NULL)"
 }
 
-echo "1..14"
+echo "1..18"
 
 # --- stored breaks: a reference table (a copy on every node), as a nightly
 # job keeps them
@@ -225,3 +225,31 @@ read -r rows bad lonely <<<"$(same_rows seg "SELECT * FROM customer_segments" cu
 is "$bad/$lonely" "0/0" "the segment view equals the single node's ($rows customers)"
 
 c -c "DROP TABLE IF EXISTS profile_c, profile_s, state_c, state_s, seg_c, seg_s"
+
+# --- 15-18: the update on the cluster.  From 0.1.1 (rfm_breaks with an
+# internal state: rows fetched), ALTER EXTENSION ... UPDATE on the
+# coordinator reaches every node, a user view over rfm_breaks on the
+# distributed orders keeps its answers, and its plan becomes partial.
+# (Destroys this cluster's extension objects: it runs last.)
+VERSIONS="SELECT string_agg(result, ' ' ORDER BY nodeid) FROM run_command_on_all_nodes(
+  \$q\$SELECT extversion FROM pg_extension WHERE extname = 'reactivation'\$q\$)"
+c -c "DROP VIEW customer_segments" -c "DROP TABLE customer_state, score_breaks, email_events" \
+	-c "DROP EXTENSION reactivation" -c "CREATE EXTENSION reactivation VERSION '0.1.1'" \
+	-c "CREATE VIEW base_breaks AS
+	    SELECT rfm_breaks(recency_days(ph, '$AS_OF')::float8) AS rb, rfm_breaks(rfm_monetary(ph), 4, 'ntile') AS mb
+	    FROM $PER_CUSTOMER"
+is "$(c -c "$VERSIONS")" "0.1.1 0.1.1 0.1.1" "the extension at 0.1.1 on every node"
+before=$(c -c "SELECT * FROM base_breaks" 2>&1)
+case "$before" in '{'*'}|{'*'}') ;; *) before="(no breaks before the update: $before)" ;; esac
+plan_before=$(c -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM base_breaks")
+c -c "ALTER EXTENSION reactivation UPDATE TO '0.2.0'"
+is "$(c -c "$VERSIONS")" "0.2.0 0.2.0 0.2.0" "ALTER EXTENSION ... UPDATE on the coordinator updates every node"
+is "$(c -c "SELECT * FROM base_breaks" 2>&1)" "$before" "a view over rfm_breaks gives the same breaks after the update"
+plan=$(c -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM base_breaks" 2>&1)
+if ! printf '%s\n' "$plan_before" | grep -q "worker_partial_agg('public.rfm_breaks" &&
+	printf '%s\n' "$plan" | grep -q "worker_partial_agg('public.rfm_breaks(double precision)'" &&
+	printf '%s\n' "$plan" | grep -q "worker_partial_agg('public.rfm_breaks(double precision,integer,text)'"; then
+	ok 0 "the view's rfm_breaks fetched rows under 0.1.1 and is partial on the shards after the update"
+else
+	ok 1 "the view's rfm_breaks fetched rows under 0.1.1 and is partial on the shards after the update" "$plan"
+fi
