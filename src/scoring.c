@@ -84,7 +84,11 @@ parse_mode(text *mode)
 	return 0;					/* keep compiler quiet */
 }
 
-/* the largest number of values a state can hold (its image must fit a varlena) */
+/*
+ * The most values a state holds in memory, and the most its flat image (a
+ * varlena: parallel workers, Citus, storage) can carry.
+ */
+#define BREAKS_MAX_VALUES_MEM	((int64) (MaxAllocHugeSize / sizeof(float8)))
 #define BREAKS_MAX_VALUES	((int64) ((MaxAllocSize - 64) / sizeof(float8)))
 
 static void
@@ -112,19 +116,19 @@ breaks_state_reserve(BreaksState *st, int64 extra)
 {
 	int64		need = st->count + extra;
 
-	if (need > BREAKS_MAX_VALUES)
+	if (need > BREAKS_MAX_VALUES_MEM)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("too many values for rfm_breaks"),
 				 errdetail("One state holds at most " INT64_FORMAT " values.",
-						   BREAKS_MAX_VALUES)));
+						   BREAKS_MAX_VALUES_MEM)));
 	if (need > st->capacity)
 	{
 		int64		cap = st->capacity;
 
 		while (cap < need)
 			cap *= 2;
-		cap = Min(cap, BREAKS_MAX_VALUES);
+		cap = Min(cap, BREAKS_MAX_VALUES_MEM);
 		st->values = repalloc_huge(st->values, sizeof(float8) * cap);
 		st->capacity = cap;
 	}
@@ -726,6 +730,14 @@ breaks_get_flat_size(ExpandedObjectHeader *eohptr)
 	BreaksExpanded *eb = (BreaksExpanded *) eohptr;
 
 	Assert(eb->hdr.eoh_methods == &breaks_methods);
+	if (eb->st.count > BREAKS_MAX_VALUES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("rfm_breaks state of " INT64_FORMAT " values is too large to pass on",
+						eb->st.count),
+				 errdetail("A state passed between processes or nodes, or stored, holds at most "
+						   INT64_FORMAT " values.", BREAKS_MAX_VALUES),
+				 errhint("Compute these breaks without parallel workers, or over more shards.")));
 	return BREAKS_FLAT_SIZE(eb->st.count);
 }
 
