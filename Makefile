@@ -60,7 +60,8 @@ REGRESS = \
 	occasions \
 	sendtime \
 	cohorts \
-	offers
+	offers \
+	rfm_breaks_state
 
 REGRESS_OPTS = --load-extension=reactivation
 

@@ -4,7 +4,7 @@
 # (sql/ + expected/) and pgTAP (test/*.sql through pg_prove).  Tests that read
 # the public data sets in ../shared/data skip with a message when it is absent.
 #
-#   scripts/test.sh            # everything
+#   scripts/test.sh            # everything (the Citus test needs ../shared/vendor)
 #   PG_CONFIG=... RA_PGPORT=... scripts/test.sh   # another PostgreSQL / port
 #
 # The tests run on their own throwaway cluster (port 55433, directory
@@ -59,13 +59,33 @@ if ! PGDATABASE=reactivation_tap pg_prove --ext .sql \
 fi
 
 echo "== pg_dump / pg_restore, search_path attacks, the upgrade chain, the release archive, the README"
-if ! prove --exec bash test/dump_restore.sh test/security.sh test/upgrade.sh test/upgrade_values.sh test/release.sh test/segments_doc.sh test/readme.sh; then
+if ! prove --exec bash test/dump_restore.sh test/security.sh test/upgrade.sh test/upgrade_values.sh test/release.sh test/segments_doc.sh test/readme.sh test/upgrade_views.sh; then
 	status=1
 fi
 
 echo "== sqlsmith: ${RA_FUZZ_QUERIES:-10000} random queries, seed 1, no backend crash allowed"
 if ! RA_FUZZ_BUILD=0 RA_PGPORT=$FUZZ_PORT scripts/fuzz.sh "${RA_FUZZ_QUERIES:-10000}" 1; then
 	status=1
+fi
+
+# The multi-node test: a Citus coordinator and two workers (scripts/citus.sh
+# builds Citus from ../shared/vendor the first time, 3-4 minutes).
+echo "== scale-out on Citus"
+VENDOR_DIR=${RA_VENDOR_DIR:-$(cd .. && pwd)/shared/vendor}
+if [ -f "$VENDOR_DIR/citus-12.1.12.tar.gz" ]; then
+	export RA_CITUS_PORT=${RA_CITUS_PORT:-$((${RA_PGPORT:-55432} + 1))}
+	trap 'scripts/citus.sh stop; scripts/pgcluster.sh stop' EXIT
+	if (eval "$(scripts/citus.sh start)" && prove --exec bash test/scale_out.sh); then
+		:
+	else
+		status=1
+	fi
+	scripts/citus.sh stop
+else
+	echo "##################################################################" >&2
+	echo "## SKIPPED: the multi-node Citus test (test/scale_out.sh):      ##" >&2
+	echo "## $VENDOR_DIR/citus-12.1.12.tar.gz not found" >&2
+	echo "##################################################################" >&2
 fi
 
 exit $status

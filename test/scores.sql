@@ -22,9 +22,10 @@ SELECT is_empty($$
     AND p.provolatile <> 's'$$,
   'functions that read tables are STABLE');
 SELECT is((SELECT count(*)::int FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
-           WHERE p.proname = 'rfm_breaks' AND a.aggcombinefn <> 0 AND a.aggserialfn <> 0
-             AND a.aggdeserialfn <> 0 AND a.aggfinalmodify = 'w' AND p.proparallel = 's'), 3,
-          'rfm_breaks: three overloads, each with combine/serialize/deserialize, parallel safe, READ_WRITE final');
+           WHERE p.proname = 'rfm_breaks' AND a.aggcombinefn <> 0
+             AND a.aggtranstype = 'rfm_breaks_state'::regtype
+             AND a.aggfinalmodify = 'w' AND p.proparallel = 's'), 3,
+          'rfm_breaks: three overloads, each with a combine function and the rfm_breaks_state state (Citus combines them), parallel safe, READ_WRITE final');
 SELECT is((SELECT count(*)::int FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
            WHERE p.proname = 'churn_rate' AND a.aggcombinefn <> 0 AND p.proparallel = 's'), 2,
           'churn_rate: two overloads with a combine function');

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# TAP test (run by prove from scripts/test.sh against the running test
+# cluster, PG* environment): 0.2.0 gives rfm_breaks a real state type
+# (rfm_breaks_state, so that Citus can combine it); the update from 0.1.0 and
+# from 0.1.1 must keep user views over rfm_breaks and churn_rate working,
+# with the same answers, and leave the same aggregates as a fresh install.
+set -u
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
+BINDIR=$("${PG_CONFIG:-pg_config}" --bindir)
+db=reactivation_upgrade_views
+
+q() { "$BINDIR/psql" -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+n=0
+is() {
+	n=$((n + 1))
+	if [ "$1" = "$2" ]; then echo "ok $n - $3"; else echo "not ok $n - $3"; echo "# got '$1', want '$2'"; fi
+}
+
+AGGS="SELECT string_agg(format('%s %s %s %s %s %s', p.oid::regprocedure, a.aggtransfn::regprocedure,
+                 a.aggtranstype::regtype, a.aggcombinefn::regprocedure, a.aggserialfn, a.aggfinalmodify), '; '
+                 ORDER BY p.oid::regprocedure::text)
+      FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+      WHERE p.proname IN ('rfm_breaks', 'churn_rate')"
+VIEWS="
+CREATE TABLE hist AS
+SELECT c AS customer_id, purchase_history(d, a) AS ph
+FROM (SELECT c, DATE '2024-01-01' + (c * 37 + k * 53) % 600 AS d, (c % 17 + k)::numeric AS a
+      FROM generate_series(1, 300) c, generate_series(1, 1 + c % 6) k) o
+GROUP BY c;
+CREATE VIEW breaks_v AS
+SELECT rfm_breaks(recency_days(ph, '2026-01-01')::float8) AS rb,
+       rfm_breaks(purchase_days(ph)::float8, 4) AS fb,
+       rfm_breaks(rfm_monetary(ph), 5, 'ntile') AS mb,
+       churn_rate(ph, '2025-01-01', '2025-07-01') AS churn
+FROM hist;
+CREATE VIEW scored_v AS
+SELECT customer_id, rfm_score(rfm_monetary(ph), (SELECT rfm_breaks(rfm_monetary(ph)) FROM hist)) AS m FROM hist;"
+
+echo "1..7"
+q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+q -d "$db" -c "CREATE EXTENSION reactivation"
+fresh=$(q -d "$db" -c "$AGGS")
+
+for from in 0.1.0 0.1.1; do
+	q -d "$db" -c "DROP EXTENSION reactivation CASCADE" -c "CREATE EXTENSION reactivation VERSION '$from'"
+	q -d "$db" -c "$VIEWS"
+	before=$(q -d "$db" -c "SELECT * FROM breaks_v" -c "SELECT sum(customer_id * m) FROM scored_v")
+	q -d "$db" -c "ALTER EXTENSION reactivation UPDATE TO '0.2.0'" 2>&1
+	after=$(q -d "$db" -c "SELECT * FROM breaks_v" -c "SELECT sum(customer_id * m) FROM scored_v" 2>&1)
+	is "$after" "$before" "views over rfm_breaks and churn_rate give the same answers after the update from $from"
+	is "$(q -d "$db" -c "$AGGS")" "$fresh" "after the update from $from the aggregates are those of a fresh 0.2.0"
+	q -d "$db" -c "DROP VIEW scored_v, breaks_v" -c "DROP TABLE hist"
+done
+is "$(q -d "$db" -c "SELECT count(*) FROM pg_proc WHERE proname LIKE 'rfm_breaks%' AND proname <> 'rfm_breaks_state_recv'
+	AND 'internal'::regtype = ANY (proargtypes::oid[])")" "0" \
+	"the 0.1 support functions over internal are gone"
+is "$(q -d "$db" -c "SELECT aggtranstype::regtype FROM pg_aggregate WHERE aggfnoid = 'rfm_breaks(float8)'::regprocedure")" \
+	"rfm_breaks_state" "rfm_breaks keeps its state in rfm_breaks_state"
+is "$(q -d "$db" -c "SELECT aggtranstype::regtype FROM pg_aggregate WHERE aggfnoid = 'churn_rate(purchase_history, date, date)'::regprocedure")" \
+	"bigint[]" "churn_rate keeps its bigint[] state (a real type with a combine function already)"
+q -d postgres -c "DROP DATABASE $db"
