@@ -139,7 +139,7 @@ SELECT is_empty($$
 -- the parser on four known rows: a marks column (an aggregate, a function
 -- without STRICT), a preamble with a row's "not STRICT", a plain preamble
 SELECT results_eq($$
-	SELECT name, volatility, strict, parallel, is_aggregate FROM stated
+	SELECT DISTINCT name, volatility, strict, parallel, is_aggregate FROM stated
 	WHERE name IN ('rfm_scores_keyed', 'churn_rate', 'clicks_no_purchase', 'orders')
 	ORDER BY name$$,
 	$$VALUES ('churn_rate', NULL, false, 'SAFE', true), ('clicks_no_purchase', 'IMMUTABLE', false, 'SAFE', false),
