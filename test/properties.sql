@@ -67,11 +67,13 @@ DECLARE
   r text;
 BEGIN
   lo := lo_from_bytea(0, f);
-  PERFORM lo_export(lo, '/tmp/reactivation_tap_binary.bin');
+  -- a file of this backend's own: concurrent test runs must not collide
+  PERFORM lo_export(lo, '/tmp/reactivation_tap_binary_' || pg_backend_pid() || '.bin');
   PERFORM lo_unlink(lo);
   CREATE TEMP TABLE IF NOT EXISTS bin_in (ph purchase_history);
   TRUNCATE bin_in;
-  COPY bin_in FROM '/tmp/reactivation_tap_binary.bin' (FORMAT binary);
+  EXECUTE format('COPY bin_in FROM %L (FORMAT binary)',
+                 '/tmp/reactivation_tap_binary_' || pg_backend_pid() || '.bin');
   SELECT ph::text INTO r FROM bin_in;
   RETURN r;
 END $$;

@@ -52,15 +52,20 @@ SELECT is_empty($$SELECT customer_id FROM ev
 	'engagement_history: in(out(v)) = v for every aggregate value');
 
 -- binary: COPY (FORMAT binary) out and in again
-COPY v TO '/tmp/reactivation_roundtrip_ph.bin' (FORMAT binary);
+-- (files of this backend's own: concurrent test runs must not collide)
 CREATE TEMP TABLE v2 (LIKE v);
-COPY v2 FROM '/tmp/reactivation_roundtrip_ph.bin' (FORMAT binary);
+DO $$ BEGIN
+	EXECUTE format('COPY v TO %L (FORMAT binary)', '/tmp/reactivation_roundtrip_ph_' || pg_backend_pid() || '.bin');
+	EXECUTE format('COPY v2 FROM %L (FORMAT binary)', '/tmp/reactivation_roundtrip_ph_' || pg_backend_pid() || '.bin');
+END $$;
 SELECT is_empty($$SELECT customer_id FROM v FULL JOIN v2 USING (customer_id)
 	WHERE v.ph IS DISTINCT FROM v2.ph OR v.phf IS DISTINCT FROM v2.phf OR v.pht IS DISTINCT FROM v2.pht$$,
 	'purchase_history: binary send/receive round-trips every value');
-COPY ev TO '/tmp/reactivation_roundtrip_eh.bin' (FORMAT binary);
 CREATE TEMP TABLE ev2 (LIKE ev);
-COPY ev2 FROM '/tmp/reactivation_roundtrip_eh.bin' (FORMAT binary);
+DO $$ BEGIN
+	EXECUTE format('COPY ev TO %L (FORMAT binary)', '/tmp/reactivation_roundtrip_eh_' || pg_backend_pid() || '.bin');
+	EXECUTE format('COPY ev2 FROM %L (FORMAT binary)', '/tmp/reactivation_roundtrip_eh_' || pg_backend_pid() || '.bin');
+END $$;
 SELECT is_empty($$SELECT customer_id FROM ev FULL JOIN ev2 USING (customer_id)
 	WHERE ev.eh IS DISTINCT FROM ev2.eh$$,
 	'engagement_history: binary send/receive round-trips every value');
@@ -75,11 +80,11 @@ DECLARE
 	r text;
 BEGIN
 	lo := lo_from_bytea(0, f);
-	PERFORM lo_export(lo, '/tmp/reactivation_roundtrip_one.bin');
+	PERFORM lo_export(lo, '/tmp/reactivation_roundtrip_one_' || pg_backend_pid() || '.bin');
 	PERFORM lo_unlink(lo);
 	EXECUTE format('CREATE TEMP TABLE IF NOT EXISTS bin_%s (v %s)', typ::oid, typ);
 	EXECUTE format('TRUNCATE bin_%s', typ::oid);
-	EXECUTE format('COPY bin_%s FROM %L (FORMAT binary)', typ::oid, '/tmp/reactivation_roundtrip_one.bin');
+	EXECUTE format('COPY bin_%s FROM %L (FORMAT binary)', typ::oid, '/tmp/reactivation_roundtrip_one_' || pg_backend_pid() || '.bin');
 	EXECUTE format('SELECT v::text FROM bin_%s', typ::oid) INTO r;
 	RETURN r;
 EXCEPTION WHEN invalid_binary_representation THEN
