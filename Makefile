@@ -39,6 +39,7 @@ REGRESS = \
 	btyd_fit_large \
 	btyd_horizon \
 	btyd_se \
+	btyd_checks \
 	scores \
 	segments \
 	lifecycle \
