@@ -40,6 +40,7 @@ REGRESS = \
 	btyd_horizon \
 	btyd_se \
 	btyd_checks \
+	btyd_mbgnbd \
 	scores \
 	segments \
 	lifecycle \

@@ -149,3 +149,29 @@ END
 $$ LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION btyd_calibration_holdout(btyd_model, purchase_history[], date, date, text, integer) IS
 	'Calibration against holdout by calibration frequency: customers first seen by cutoff, grouped by x at cutoff (max_x and above together), mean actual and model-predicted repeat purchases in (cutoff, holdout_end]';
+
+-- MBG/NBD (Batislam, Denizel & Filiztekin 2007): BG/NBD where a customer may
+-- also drop out right after the first purchase.  Scored by the same
+-- functions as BG/NBD (p_alive, expected_purchases, prob_purchases,
+-- churn_risk, btyd_scores, clv, btyd_simulate).
+
+CREATE FUNCTION mbgnbd_fit_sfunc(internal, double precision, double precision, double precision)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION mbgnbd_fit_sfunc(internal, double precision, double precision, double precision,
+								 double precision)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE mbgnbd_fit(x double precision, t_x double precision, "T" double precision) (
+	SFUNC = mbgnbd_fit_sfunc, STYPE = internal, FINALFUNC = btyd_fit_final,
+	COMBINEFUNC = btyd_fit_combine,
+	SERIALFUNC = btyd_fit_serialize, DESERIALFUNC = btyd_fit_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE mbgnbd_fit(x double precision, t_x double precision, "T" double precision,
+							penalizer double precision) (
+	SFUNC = mbgnbd_fit_sfunc, STYPE = internal, FINALFUNC = btyd_fit_final,
+	COMBINEFUNC = btyd_fit_combine,
+	SERIALFUNC = btyd_fit_serialize, DESERIALFUNC = btyd_fit_deserialize,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE mbgnbd_fit(double precision, double precision, double precision) IS
+	'Fit the MBG/NBD model (Batislam, Denizel & Filiztekin 2007) by maximum likelihood over customers (x, t_x, T); NULL rows skipped';
+COMMENT ON AGGREGATE mbgnbd_fit(double precision, double precision, double precision, double precision) IS
+	'Fit the MBG/NBD model with an L2 penalizer on the parameters (as lifetimes penalizer_coef)';

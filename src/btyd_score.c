@@ -343,7 +343,9 @@ btyd_clv_sql(PG_FUNCTION_ARGS)
  *		parameters: BG/NBD (r+x, alpha+T, a, b+x) (the dropout probability's
  *		posterior is Beta(a, b+x): Fader, Hardie & Lee 2005, eqs. (6), (10)),
  *		Pareto/NBD (r+x, alpha+T, s, beta+T) (the death rate's posterior is
- *		Gamma(s, beta+T): Schmittlein, Morrison & Colombo 1987).  So
+ *		Gamma(s, beta+T): Schmittlein, Morrison & Colombo 1987), MBG/NBD
+ *		the BG/NBD future with (r+x, alpha+T, a, b+x+1) (x+1 tosses
+ *		survived: Batislam et al. 2007).  So
  *			P(n) = P(alive) P_new(n; t | updated) + (1 - P(alive)) [n = 0],
  *		the conditional PMF of Fader & Hardie's notes, with the new-customer
  *		PMF of btyd_prob_purchases (FHL 2005 eq. (8) for BG/NBD).
@@ -354,7 +356,19 @@ posterior_params(const BtydModel *m, double x, double T, double *up)
 	up[0] = m->params[0] + x;
 	up[1] = m->params[1] + T;
 	up[2] = m->params[2];
-	up[3] = m->kind == BTYD_BGNBD ? m->params[3] + x : m->params[3] + T;
+	/* MBG/NBD: the dropout coin was also tossed at time 0 (x + 1 tosses) */
+	up[3] = m->kind == BTYD_BGNBD ? m->params[3] + x :
+		m->kind == BTYD_MBGNBD ? m->params[3] + x + 1.0 : m->params[3] + T;
+}
+
+/*
+ * The model of an alive customer's future: MBG/NBD's first dropout toss is
+ * behind an existing customer, so from T on it is BG/NBD.
+ */
+static int
+future_kind(const BtydModel *m)
+{
+	return m->kind == BTYD_MBGNBD ? BTYD_BGNBD : m->kind;
 }
 
 static double
@@ -364,7 +378,7 @@ btyd_prob_purchases_cond(const BtydModel *m, double n, double t, double x, doubl
 	double		up[BTYD_MAX_PARAMS];
 
 	posterior_params(m, x, T, up);
-	return pa * btyd_prob_purchases(m->kind, up, n, t) + (n == 0.0 ? 1.0 - pa : 0.0);
+	return pa * btyd_prob_purchases(future_kind(m), up, n, t) + (n == 0.0 ? 1.0 - pa : 0.0);
 }
 
 /* prob_purchases(model, n, t, x, t_x, T) */
@@ -407,7 +421,7 @@ p_any(const BtydModel *m, double t, double x, double tx, double T)
 	double		up[BTYD_MAX_PARAMS];
 
 	posterior_params(m, x, T, up);
-	return pa * (1.0 - btyd_prob_purchases(m->kind, up, 0.0, t));
+	return pa * (1.0 - btyd_prob_purchases(future_kind(m), up, 0.0, t));
 }
 
 static Datum
