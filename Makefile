@@ -48,6 +48,8 @@ REGRESS = \
 	btyd_fit_large \
 	btyd_horizon \
 	btyd_se \
+	btyd_checks \
+	btyd_mbgnbd \
 	scores \
 	segments \
 	segment_labels \

@@ -113,9 +113,10 @@ SELECT count(*) FILTER (WHERE btyd_model_send(m) <> i.img) AS binary_changed,
        count(*) FILTER (WHERE m::text ~ 'penalizer=[0-9.]+e-3[0-9][0-9][,)]') AS subnormal_penalizers
 FROM io_models JOIN io_images i USING (id);
 -- the same through COPY in text format, as pg_dump writes and pg_restore reads
-COPY io_models TO '/tmp/reactivation_btyd_io_text.copy';
+SELECT '/tmp/reactivation_btyd_io_text_' || pg_backend_pid() || '.copy' AS copyfile \gset
+COPY io_models TO :'copyfile';
 CREATE TABLE io_models_text (LIKE io_models);
-COPY io_models_text FROM '/tmp/reactivation_btyd_io_text.copy';
+COPY io_models_text FROM :'copyfile';
 SELECT count(*) AS restored, count(*) FILTER (WHERE a.m = b.m) AS equal
 FROM io_models a JOIN io_models_text b USING (id);
 DROP TABLE io_images, io_models, io_models_text;

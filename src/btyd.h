@@ -14,6 +14,11 @@
 #define BTYD_BGNBD			1
 #define BTYD_PARETO_NBD		2
 #define BTYD_GAMMA_GAMMA	3
+#define BTYD_MBGNBD			4	/* MBG/NBD (0.2.0) */
+#define BTYD_MAX_KIND		4
+
+/* the BG/NBD family: BG/NBD and MBG/NBD share their likelihood code */
+#define BTYD_IS_BG(kind)	((kind) == BTYD_BGNBD || (kind) == BTYD_MBGNBD)
 
 #define BTYD_MAX_PARAMS		4
 

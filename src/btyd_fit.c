@@ -239,7 +239,7 @@ fit_problem_init(FitProblem *fp, int kind, const BtydObs *obs, int nobs, double 
 	fp->penalizer = penalizer;
 	for (i = 0; i < nobs; i++)
 		fp->wsum += obs[i].w;
-	if (kind == BTYD_BGNBD && nobs > 0 && few_distinct_times(obs, nobs))
+	if (BTYD_IS_BG(kind) && nobs > 0 && few_distinct_times(obs, nobs))
 		bgnbd_build_tables(fp);
 }
 

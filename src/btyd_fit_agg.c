@@ -224,6 +224,13 @@ pareto_nbd_fit_sfunc(PG_FUNCTION_ARGS)
 	return count_fit_sfunc(fcinfo, BTYD_PARETO_NBD);
 }
 
+PG_FUNCTION_INFO_V1(mbgnbd_fit_sfunc);
+Datum
+mbgnbd_fit_sfunc(PG_FUNCTION_ARGS)
+{
+	return count_fit_sfunc(fcinfo, BTYD_MBGNBD);
+}
+
 /*
  * Transition of gamma_gamma_fit(x, mean_spend [, penalizer]).  Customers
  * with x = 0 carry no spend information in the Gamma-Gamma model (FHL 2005
@@ -367,7 +374,7 @@ btyd_fit_deserialize(PG_FUNCTION_ARGS)
 	if (pq_getmsgbyte(&buf) != FIT_STATE_VERSION)
 		bad_state("unknown version");
 	kind = pq_getmsgbyte(&buf);
-	if (kind < BTYD_BGNBD || kind > BTYD_GAMMA_GAMMA)
+	if (kind < BTYD_BGNBD || kind > BTYD_MAX_KIND)
 		bad_state("unknown model kind");
 	pen_set = pq_getmsgbyte(&buf);
 	pen = pq_getmsgfloat8(&buf);

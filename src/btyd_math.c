@@ -65,6 +65,8 @@ btyd_kind_name(int kind)
 			return "pareto_nbd";
 		case BTYD_GAMMA_GAMMA:
 			return "gamma_gamma";
+		case BTYD_MBGNBD:
+			return "mbgnbd";
 	}
 	return "unknown";
 }
@@ -79,6 +81,7 @@ btyd_param_name(int kind, int i)
 	switch (kind)
 	{
 		case BTYD_BGNBD:
+		case BTYD_MBGNBD:
 			return bg[i];
 		case BTYD_PARETO_NBD:
 			return pn[i];
@@ -188,10 +191,21 @@ btyd_log_hyp2f1(double a, double b, double c, double z)
  * evaluation for the few distinct times (days) instead of per triple.
  */
 static double
-bgnbd_loglik_core(const double *params, const BtydObs *obs, int nobs, double *grad,
+bgnbd_loglik_core(bool mbg, const double *params, const BtydObs *obs, int nobs, double *grad,
 				  double *hess,
 				  const int32 *iT, const int32 *itx, const double *lg, const double *iv)
 {
+	/*
+	 * MBG/NBD (Batislam, Denizel & Filiztekin 2007, with the correction of
+	 * Wagner & Hoppe 2008): the dropout coin is also tossed right after the
+	 * first purchase, so the Beta terms count x + 1 tosses and the "died at
+	 * t_x" term exists for x = 0 too:
+	 *	L = B(a, b+x+1)/B(a, b) G(r+x) alpha^r / (G(r) (alpha+T)^(r+x))
+	 *	  + B(a+1, b+x)/B(a, b) G(r+x) alpha^r / (G(r) (alpha+t_x)^(r+x))
+	 * which is the BG/NBD form below with x -> x + 1 in the Beta terms
+	 * (A2, and b + x - 1 -> b + x in A4).
+	 */
+	double		xoff = mbg ? 1.0 : 0.0;
 	double		h00 = 0.0,
 				h01 = 0.0,
 				h02 = 0.0,
@@ -260,8 +274,10 @@ bgnbd_loglik_core(const double *params, const BtydObs *obs, int nobs, double *gr
 
 		if (x != curx)
 		{
+			double		xb = x + xoff;	/* dropout tosses survived */
+
 			curx = x;
-			if (x == 0.0)
+			if (xb == 0.0)
 			{
 				Sr = dSr = Bx = dBa = dBb = lbx1 = 0.0;
 				d2Sr = d2Ba = d2Bb = 0.0;
@@ -269,28 +285,28 @@ bgnbd_loglik_core(const double *params, const BtydObs *obs, int nobs, double *gr
 			else
 			{
 				Sr = lgamma(rx) - lgamma(r);
-				Bx = lgab + lgamma(b + x) - lgamma(b) - lgamma(a + b + x);
-				lbx1 = log(b + x - 1.0);
+				Bx = lgab + lgamma(b + xb) - lgamma(b) - lgamma(a + b + xb);
+				lbx1 = log(b + xb - 1.0);
 				if (grad)
 				{
-					double		psiabx = btyd_digamma(a + b + x);
+					double		psiabx = btyd_digamma(a + b + xb);
 
 					dSr = btyd_digamma(rx) - psir;
 					dBa = psiab - psiabx;
-					dBb = psiab + btyd_digamma(b + x) - psib - psiabx;
+					dBb = psiab + btyd_digamma(b + xb) - psib - psiabx;
 				}
 				if (hess)
 				{
-					double		tgabx = btyd_trigamma(a + b + x);
+					double		tgabx = btyd_trigamma(a + b + xb);
 
 					d2Sr = btyd_trigamma(rx) - tgr;
 					d2Ba = tgab - tgabx;
-					d2Bb = tgab + btyd_trigamma(b + x) - tgb - tgabx;
+					d2Bb = tgab + btyd_trigamma(b + xb) - tgb - tgabx;
 				}
 			}
 		}
 
-		if (x > 0.0)
+		if (x + xoff > 0.0)
 		{
 			double		A4,
 						e;
@@ -323,12 +339,12 @@ bgnbd_loglik_core(const double *params, const BtydObs *obs, int nobs, double *gr
 		if (grad)
 		{
 			double		iT1 = iT ? iv[iT[i]] : 1.0 / (alpha + o->T);
-			double		itx1 = (x > 0.0) ? (itx ? iv[itx[i]] : 1.0 / (alpha + o->tx)) : 0.0;
+			double		itx1 = (x + xoff > 0.0) ? (itx ? iv[itx[i]] : 1.0 / (alpha + o->tx)) : 0.0;
 
 			gr += o->w * (dSr + lalpha - P3 * lat - P4 * lat2);
 			gal += o->w * (r / alpha - P3 * rx * iT1 - P4 * rx * itx1);
 			ga += o->w * (dBa + P4 / a);
-			gb += o->w * (dBb - (x > 0.0 ? P4 / (b + x - 1.0) : 0.0));
+			gb += o->w * (dBb - (x + xoff > 0.0 ? P4 / (b + x + xoff - 1.0) : 0.0));
 
 			/*
 			 * Hessian of w (Sr + r log alpha + Bx + log(e^A3 + e^A4)): the
@@ -346,9 +362,9 @@ bgnbd_loglik_core(const double *params, const BtydObs *obs, int nobs, double *gr
 				h22 += w * d2Ba;
 				h23 += w * d2Ba;
 				h33 += w * d2Bb;
-				if (x > 0.0)
+				if (x + xoff > 0.0)
 				{
-					double		ib = 1.0 / (b + x - 1.0);
+					double		ib = 1.0 / (b + x + xoff - 1.0);
 					double		d0 = lat2 - lat,
 								d1 = rx * (itx1 - iT1),
 								d2 = -1.0 / a,
@@ -400,7 +416,7 @@ double
 btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
 					   double *grad)
 {
-	return bgnbd_loglik_core(params, obs, nobs, grad, NULL, NULL, NULL, NULL, NULL);
+	return bgnbd_loglik_core(false, params, obs, nobs, grad, NULL, NULL, NULL, NULL, NULL);
 }
 
 /*
@@ -878,8 +894,9 @@ double
 btyd_loglik_grad(int kind, const double *params, const BtydObs *obs, int nobs,
 				 double *grad)
 {
-	if (kind == BTYD_BGNBD)
-		return btyd_bgnbd_loglik_grad(params, obs, nobs, grad);
+	if (BTYD_IS_BG(kind))
+		return bgnbd_loglik_core(kind == BTYD_MBGNBD, params, obs, nobs, grad,
+								 NULL, NULL, NULL, NULL, NULL);
 	return loglik_derivs(kind, params, obs, nobs, grad, NULL);
 }
 
@@ -907,7 +924,7 @@ btyd_loglik_derivs(int kind, const double *params, const BtydObs *obs, int nobs,
 	int			np = btyd_nparams(kind),
 				i;
 
-	if (kind != BTYD_BGNBD)
+	if (!BTYD_IS_BG(kind))
 	{
 		if (exact)
 			*exact = false;
@@ -922,11 +939,12 @@ btyd_loglik_derivs(int kind, const double *params, const BtydObs *obs, int nobs,
 			tt->lg[i] = log(av);
 			tt->iv[i] = 1.0 / av;
 		}
-		ll = bgnbd_loglik_core(params, obs, nobs, grad, info,
+		ll = bgnbd_loglik_core(kind == BTYD_MBGNBD, params, obs, nobs, grad, info,
 							   tt->iT, tt->itx, tt->lg, tt->iv);
 	}
 	else
-		ll = bgnbd_loglik_core(params, obs, nobs, grad, info, NULL, NULL, NULL, NULL);
+		ll = bgnbd_loglik_core(kind == BTYD_MBGNBD, params, obs, nobs, grad, info,
+							   NULL, NULL, NULL, NULL);
 	if (info)
 		for (i = 0; i < np * np; i++)
 			info[i] = -info[i];
@@ -953,16 +971,18 @@ btyd_p_alive(int kind, const double *params, double x, double tx, double T)
 {
 	double		lz;
 
-	if (kind == BTYD_BGNBD)
+	if (BTYD_IS_BG(kind))
 	{
 		double		r = params[0],
 					alpha = params[1],
 					a = params[2],
-					b = params[3];
+					b = params[3],
+					xb = (kind == BTYD_MBGNBD) ? x + 1.0 : x;
 
-		if (x == 0.0)
+		/* MBG/NBD: 1 / (1 + a/(b+x) ((alpha+T)/(alpha+t_x))^(r+x)), any x */
+		if (xb == 0.0)
 			return 1.0;
-		lz = log(a) - log(b + x - 1.0)
+		lz = log(a) - log(b + xb - 1.0)
 			+ (r + x) * (log(alpha + T) - log(alpha + tx));
 	}
 	else
@@ -1032,6 +1052,9 @@ expm1_ratio(double c, double L)
 /*
  * Expected purchases of a new customer in (0, t].
  * BG/NBD: FHL 2005 eq. (9).
+ * MBG/NBD: b/(a+b) [the BG/NBD form with b+1] (Batislam, Denizel &
+ * Filiztekin 2007; survive the first dropout toss, then BG/NBD with the
+ * dropout probability's posterior Beta(a, b+1)).
  * Pareto/NBD: r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]
  * (Schmittlein, Morrison & Colombo 1987; FHL 2005 note),
  * with its limit r beta/alpha log(1 + t/beta) at s = 1.
@@ -1041,6 +1064,9 @@ btyd_expected_new(int kind, const double *params, double t)
 {
 	if (kind == BTYD_BGNBD)
 		return bgnbd_core(params[0], params[1], params[2], params[3], 0.0, 0.0, t);
+	if (kind == BTYD_MBGNBD)
+		return bgnbd_core(params[0], params[1], params[2], params[3] + 1.0, 0.0, 0.0, t)
+			* btyd_p_alive(kind, params, 0.0, 0.0, 0.0);
 	return params[0] * params[3] / params[1]
 		* expm1_ratio(params[2] - 1.0, log1p(t / params[3]));
 }
@@ -1048,6 +1074,9 @@ btyd_expected_new(int kind, const double *params, double t)
 /*
  * Expected purchases in (T, T+t] given the history (x, t_x, T).
  * BG/NBD: FHL 2005 eq. (10) = bgnbd_core * P(alive).
+ * MBG/NBD: (a+b+x)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x)
+ *			2F1(r+x, b+x+1; a+b+x; t/(alpha+T+t))] * P(alive), i.e. bgnbd_core
+ *			with b+1 (Batislam et al. 2007; Wagner & Hoppe 2008).
  * Pareto/NBD: (r+x)(beta+T)/((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)]
  *			   * P(alive)	(SMC 1987; FHL 2005 note).
  */
@@ -1059,6 +1088,8 @@ btyd_expected_cond(int kind, const double *params, double t,
 
 	if (kind == BTYD_BGNBD)
 		return bgnbd_core(params[0], params[1], params[2], params[3], x, T, t) * pa;
+	if (kind == BTYD_MBGNBD)
+		return bgnbd_core(params[0], params[1], params[2], params[3] + 1.0, x, T, t) * pa;
 	return (params[0] + x) * (params[3] + T) / (params[1] + T)
 		* expm1_ratio(params[2] - 1.0, log1p(t / (params[3] + T))) * pa;
 }
@@ -1095,6 +1126,19 @@ btyd_prob_purchases(int kind, const double *params, double n, double t)
 
 	if (t == 0.0)
 		return n == 0.0 ? 1.0 : 0.0;
+	if (kind == BTYD_MBGNBD)
+	{
+		/*
+		 * MBG/NBD: with probability a/(a+b) the customer drops out at the
+		 * first toss (no repeat purchase); otherwise the dropout
+		 * probability's posterior is Beta(a, b+1) and the rest is BG/NBD.
+		 */
+		double		bg[BTYD_MAX_PARAMS] = {params[0], params[1], params[2], params[3] + 1.0};
+		double		stay = params[3] / (params[2] + params[3]);
+
+		return Max(0.0, Min(1.0, (n == 0.0 ? 1.0 - stay : 0.0)
+							+ stay * btyd_prob_purchases(BTYD_BGNBD, bg, n, t)));
+	}
 	if (kind == BTYD_BGNBD)
 	{
 		double		a = params[2],

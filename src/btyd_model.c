@@ -124,7 +124,7 @@ btyd_model_validate(const BtydModel *m, int errc)
 		ereport(ERROR,
 				(errcode(errc),
 				 errmsg("unsupported btyd_model version %d", m->version)));
-	if (m->kind < BTYD_BGNBD || m->kind > BTYD_GAMMA_GAMMA)
+	if (m->kind < BTYD_BGNBD || m->kind > BTYD_MAX_KIND)
 		ereport(ERROR,
 				(errcode(errc),
 				 errmsg("invalid btyd_model kind %d", m->kind)));
@@ -212,7 +212,7 @@ btyd_get_count_model(FunctionCallInfo fcinfo, int argno, const char *fname)
 	if (m->kind == BTYD_GAMMA_GAMMA)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s needs a bgnbd or pareto_nbd model, not %s",
+				 errmsg("%s needs a bgnbd, mbgnbd or pareto_nbd model, not %s",
 						fname, btyd_kind_name(m->kind)),
 				 errhint("Fit one with bgnbd_fit() or pareto_nbd_fit().")));
 	return m;
@@ -439,8 +439,10 @@ btyd_model_in(PG_FUNCTION_ARGS)
 		kind = BTYD_PARETO_NBD;
 	else if (strncmp(tp.p, "gamma_gamma", 11) == 0)
 		kind = BTYD_GAMMA_GAMMA;
+	else if (strncmp(tp.p, "mbgnbd", 6) == 0)
+		kind = BTYD_MBGNBD;
 	else
-		tp_error(&tp, "Expected bgnbd, pareto_nbd or gamma_gamma");
+		tp_error(&tp, "Expected bgnbd, mbgnbd, pareto_nbd or gamma_gamma");
 	tp.p += strlen(btyd_kind_name(kind));
 	m = btyd_model_new(kind);
 	tp_expect_char(&tp, '(');
@@ -511,7 +513,7 @@ btyd_model_recv(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("unsupported btyd_model binary version %d", version)));
 	kind = pq_getmsgbyte(buf);
-	if (kind < BTYD_BGNBD || kind > BTYD_GAMMA_GAMMA)
+	if (kind < BTYD_BGNBD || kind > BTYD_MAX_KIND)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid btyd_model kind %d", kind)));

@@ -194,6 +194,18 @@ btyd_expected_new_sql(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(v);
 }
 
+/* the n argument of the purchase-count PMFs: a whole number in [0, 1e9] */
+static void
+check_count_n(double n)
+{
+	btyd_check_finite(n, "n");
+	if (n < 0.0 || n != floor(n) || n > BTYD_MAX_X)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n must be a non-negative whole number at most %g", BTYD_MAX_X),
+				 errdetail("n is %g.", n)));
+}
+
 /* prob_purchases(model, n, t): P(X(t) = n) for a new customer */
 PG_FUNCTION_INFO_V1(btyd_prob_purchases_sql);
 Datum
@@ -204,12 +216,7 @@ btyd_prob_purchases_sql(PG_FUNCTION_ARGS)
 				t = PG_GETARG_FLOAT8(2);
 	double		v;
 
-	btyd_check_finite(n, "n");
-	if (n < 0.0 || n != floor(n) || n > BTYD_MAX_X)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("n must be a non-negative whole number at most %g", BTYD_MAX_X),
-				 errdetail("n is %g.", n)));
+	check_count_n(n);
 	btyd_check_horizon(t, "t");
 	v = btyd_prob_purchases(m->kind, m->params, n, t);
 	check_result(v, "prob_purchases");
@@ -224,7 +231,6 @@ btyd_expected_spend_sql(PG_FUNCTION_ARGS)
 	BtydModel  *m = btyd_get_spend_model(fcinfo, 0, "expected_spend");
 	double		x = PG_GETARG_FLOAT8(1),
 				ms = PG_GETARG_FLOAT8(2);
-
 	double		v;
 
 	btyd_check_x(x);
@@ -337,34 +343,42 @@ btyd_clv_sql(PG_FUNCTION_ARGS)
  *		parameters: BG/NBD (r+x, alpha+T, a, b+x) (the dropout probability's
  *		posterior is Beta(a, b+x): Fader, Hardie & Lee 2005, eqs. (6), (10)),
  *		Pareto/NBD (r+x, alpha+T, s, beta+T) (the death rate's posterior is
- *		Gamma(s, beta+T): Schmittlein, Morrison & Colombo 1987).  So
+ *		Gamma(s, beta+T): Schmittlein, Morrison & Colombo 1987), MBG/NBD
+ *		the BG/NBD future with (r+x, alpha+T, a, b+x+1) (x+1 tosses
+ *		survived: Batislam et al. 2007).  So
  *			P(n) = P(alive) P_new(n; t | updated) + (1 - P(alive)) [n = 0],
  *		the conditional PMF of Fader & Hardie's notes, with the new-customer
  *		PMF of btyd_prob_purchases (FHL 2005 eq. (8) for BG/NBD).
  */
+static void
+posterior_params(const BtydModel *m, double x, double T, double *up)
+{
+	up[0] = m->params[0] + x;
+	up[1] = m->params[1] + T;
+	up[2] = m->params[2];
+	/* MBG/NBD: the dropout coin was also tossed at time 0 (x + 1 tosses) */
+	up[3] = m->kind == BTYD_BGNBD ? m->params[3] + x :
+		m->kind == BTYD_MBGNBD ? m->params[3] + x + 1.0 : m->params[3] + T;
+}
+
+/*
+ * The model of an alive customer's future: MBG/NBD's first dropout toss is
+ * behind an existing customer, so from T on it is BG/NBD.
+ */
+static int
+future_kind(const BtydModel *m)
+{
+	return m->kind == BTYD_MBGNBD ? BTYD_BGNBD : m->kind;
+}
+
 static double
 btyd_prob_purchases_cond(const BtydModel *m, double n, double t, double x, double tx, double T)
 {
 	double		pa = btyd_p_alive(m->kind, m->params, x, tx, T);
 	double		up[BTYD_MAX_PARAMS];
 
-	up[0] = m->params[0] + x;
-	up[1] = m->params[1] + T;
-	up[2] = m->params[2];
-	up[3] = m->kind == BTYD_BGNBD ? m->params[3] + x : m->params[3] + T;
-	return pa * btyd_prob_purchases(m->kind, up, n, t) + (n == 0.0 ? 1.0 - pa : 0.0);
-}
-
-/* the n argument of the purchase-count PMFs: a whole number in [0, 1e9] */
-static void
-check_count_n(double n)
-{
-	btyd_check_finite(n, "n");
-	if (n < 0.0 || n != floor(n) || n > BTYD_MAX_X)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("n must be a non-negative whole number at most %g", BTYD_MAX_X),
-				 errdetail("n is %g.", n)));
+	posterior_params(m, x, T, up);
+	return pa * btyd_prob_purchases(future_kind(m), up, n, t) + (n == 0.0 ? 1.0 - pa : 0.0);
 }
 
 /* prob_purchases(model, n, t, x, t_x, T) */
@@ -406,11 +420,8 @@ p_any(const BtydModel *m, double t, double x, double tx, double T)
 	double		pa = btyd_p_alive(m->kind, m->params, x, tx, T);
 	double		up[BTYD_MAX_PARAMS];
 
-	up[0] = m->params[0] + x;
-	up[1] = m->params[1] + T;
-	up[2] = m->params[2];
-	up[3] = m->kind == BTYD_BGNBD ? m->params[3] + x : m->params[3] + T;
-	return pa * (1.0 - btyd_prob_purchases(m->kind, up, 0.0, t));
+	posterior_params(m, x, T, up);
+	return pa * (1.0 - btyd_prob_purchases(future_kind(m), up, 0.0, t));
 }
 
 static Datum

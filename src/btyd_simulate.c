@@ -167,12 +167,15 @@ btyd_simulate(PG_FUNCTION_ARGS)
 						end = T,
 						p = 0.0;
 
-			if (m->kind == BTYD_BGNBD)
+			if (BTYD_IS_BG(m->kind))
 			{
 				double		ga = draw_gamma(&rs, pr[2]);
 				double		gb = draw_gamma(&rs, pr[3]);
 
 				p = (ga + gb > 0.0) ? ga / (ga + gb) : 0.5;
+				/* MBG/NBD: the customer may drop out right at the start */
+				if (m->kind == BTYD_MBGNBD && pg_prng_double(&rs) < p)
+					end = -1.0;
 			}
 			else
 			{
@@ -191,7 +194,7 @@ btyd_simulate(PG_FUNCTION_ARGS)
 					sim_count_event(&events);
 					x += 1.0;
 					tx = t;
-					if (m->kind == BTYD_BGNBD && pg_prng_double(&rs) < p)
+					if (BTYD_IS_BG(m->kind) && pg_prng_double(&rs) < p)
 						break;
 				}
 			}

@@ -200,7 +200,7 @@ SELECT throws_ok(format('SELECT pg_temp.load_binary(%L)', b || '\x00'::bytea), '
 SELECT throws_ok($$SELECT bgnbd_fit(-1, 0, 10)$$, '22023', 'x must not be negative', 'negative x: 22023');
 SELECT throws_ok($$SELECT pareto_nbd_fit(2, 11, 10)$$, '22023', 't_x must not exceed T', 't_x > T: 22023');
 SELECT throws_ok($$SELECT p_alive('gamma_gamma(p=1,q=2,gamma=3)', 1, 1, 2)$$, '22023',
-                 'p_alive needs a bgnbd or pareto_nbd model, not gamma_gamma', 'wrong model kind: 22023');
+                 'p_alive needs a bgnbd, mbgnbd or pareto_nbd model, not gamma_gamma', 'wrong model kind: 22023');
 SELECT throws_ok($$SELECT 'bgnbd(r=1,alpha=1,a=1)'::btyd_model$$, '22P02', NULL, 'bad model text: 22P02');
 SELECT throws_ok($$SELECT expected_purchases('bgnbd(r=1,alpha=1,a=0.3,b=0.4)', 10)$$, '22003', NULL,
                  'BG/NBD expectation with a + b <= 1 is out of range: 22003');
