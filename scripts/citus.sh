@@ -151,11 +151,11 @@ start_node() {
 		echo "log_min_messages = warning"
 	} >>"$BASE/node$p/postgresql.conf"
 	as_owner "$BINDIR/pg_ctl" -D "$BASE/node$p" -l "$BASE/server-$p.log" -w start >/dev/null \
-		|| { cat "$BASE/server-$p.log"; exit 1; }
+		|| { cat "$BASE/server-$p.log" >&2; exit 1; }
 }
 
 start() {
-	build
+	build >&2				# stdout is the environment the caller evals
 	stop
 	mkdir -p "$BASE"
 	if [ "$(id -u)" = 0 ]; then
