@@ -163,14 +163,14 @@ dl_size(const DlOps *ops, int32 cap)
 
 /*
  * Capacity to allocate for want entries: some headroom (an eighth, at least
- * one) so that a growing customer does not move at every new day, and the
- * chunk filled up to the next multiple of ARENA_GRAIN.  Moving a chunk is a
+ * the family's min_growth) so that a growing customer does not move at every
+ * new day, and the chunk filled up to the next multiple of ARENA_GRAIN.  Moving a chunk is a
  * short memcpy; memory for a million customers is what this trades against.
  */
 static int32
 dl_capacity_for(const DlOps *ops, int32 want)
 {
-	Size		size = dl_size(ops, want + Max(1, want / 8));
+	Size		size = dl_size(ops, want + Max(ops->min_growth, want / 8));
 
 	return (int32) ((size - ops->hdr_size) / ops->esize);
 }

@@ -33,6 +33,7 @@ typedef struct DlOps
 	Size		esize;			/* bytes of an entry: a multiple of 4 */
 	Size		hdr_size;		/* bytes before the entries: a multiple of 8 */
 	int32		max_days;		/* limit on entries */
+	int32		min_growth;		/* entries added at least when growing */
 	const char *type_name;		/* for messages */
 	bool		(*combine) (void *dst, const void *src);
 } DlOps;

@@ -146,8 +146,16 @@ typedef struct EngagementState
 	EhSummary	s;
 } EngagementState;
 
+/*
+ * Grow by at least this many days: the 216-byte header is copied at every
+ * move, and with subscribers in random order the chunks they leave behind are
+ * reused only by subscribers that reach that size later, so fewer, larger
+ * steps waste less.
+ */
+#define EH_MIN_GROWTH	4
+
 static const DlOps eh_ops = {
-	sizeof(EhDay), sizeof(EngagementState), EH_MAX_DAYS, "engagement_history", day_combine
+	sizeof(EhDay), sizeof(EngagementState), EH_MAX_DAYS, EH_MIN_GROWTH, "engagement_history", day_combine
 };
 
 #define ES_DAYS(st)		((EhDay *) DL_ENTRIES(&(st)->h, &eh_ops))

@@ -99,10 +99,10 @@ static bool combine_compact(void *dst, const void *src);
 static bool combine_wide(void *dst, const void *src);
 
 static const DlOps ops_compact = {
-	sizeof(PsEntry), sizeof(PurchaseState), PH_MAX_DAYS, "purchase_history", combine_compact
+	sizeof(PsEntry), sizeof(PurchaseState), PH_MAX_DAYS, 1, "purchase_history", combine_compact
 };
 static const DlOps ops_wide = {
-	sizeof(PsWideEntry), sizeof(PurchaseState), PH_MAX_DAYS, "purchase_history", combine_wide
+	sizeof(PsWideEntry), sizeof(PurchaseState), PH_MAX_DAYS, 1, "purchase_history", combine_wide
 };
 
 #define PS_OPS(st)	(((st)->h.family_flags & PS_WIDE) ? &ops_wide : &ops_compact)
