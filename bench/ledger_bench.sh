@@ -6,7 +6,7 @@
 #   bench/ledger_bench.sh [customers] [reps]    default 920000 (~10M orders), 3
 #
 # Builds the tag v0.1.0 into a second private PostgreSQL root (PG_CONFIG_010,
-# default /work/mkpgroot.sh ledger010) and this checkout into PG_CONFIG, runs
+# default scripts/pgroot.sh v010) and this checkout into PG_CONFIG, runs
 # one throwaway cluster for each (ports 55512 and 55513), generates the same
 # rows in both (bench/gen_orders.sql is seeded and deterministic; random
 # physical order and clustered by customer) and runs bench/ledger_bench.sql
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 CUSTOMERS=${1:-920000}
 REPS=${2:-3}
 PG_CONFIG=${PG_CONFIG:-pg_config}
-PG_CONFIG_010=${PG_CONFIG_010:-$(/work/mkpgroot.sh ledger010)}
+PG_CONFIG_010=${PG_CONFIG_010:-$(scripts/pgroot.sh v010)}
 repo=$(pwd)
 work=$(mktemp -d)
 mkdir -p bench/out

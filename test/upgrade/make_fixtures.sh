@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Write the stored values of reactivation 0.1.0 that test/upgrade_values.sh
 # reads: build the tag v0.1.0 into a private PostgreSQL root (PG_CONFIG_010,
-# default: a copy made by /work/mkpgroot.sh ledger010), run the rows of
+# default: a copy made by scripts/pgroot.sh v010), run the rows of
 # rows.psql through its aggregates on a throwaway cluster (port RA_PGPORT_010,
 # default 55511) and COPY the values out, in text and in binary.
 #
@@ -9,7 +9,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-PG_CONFIG_010=${PG_CONFIG_010:-$(/work/mkpgroot.sh ledger010)}
+PG_CONFIG_010=${PG_CONFIG_010:-$("$repo/scripts/pgroot.sh" v010)}
 port=${RA_PGPORT_010:-55511}
 work=$(mktemp -d)
 trap 'PG_CONFIG=$PG_CONFIG_010 RA_PGPORT=$port "$repo/scripts/pgcluster.sh" stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
