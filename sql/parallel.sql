@@ -90,3 +90,24 @@ SELECT count(*) AS groups, count(*) FILTER (WHERE p.ph::text = s.ph) AS equal,
 FROM (SELECT customer_id, purchase_history(d, amount) AS ph FROM p_wide GROUP BY 1) p
 JOIN p_wide_serial s USING (customer_id);
 RESET enable_hashagg;
+
+-- combining two sorted states merges their days in one pass; same-day
+-- entries whose sum only fits the exact form (300 + 300 orders on a day)
+-- are kept apart and widened later: a || b equals the aggregate of both
+CREATE TABLE p_merge (part int, d date, amount numeric);
+INSERT INTO p_merge
+SELECT 1, DATE '2024-01-01' + (i % 4) * 2, 1.5 FROM generate_series(1, 1200) i
+UNION ALL
+SELECT 2, DATE '2024-01-01' + (i % 5), 2.25 FROM generate_series(1, 1500) i
+UNION ALL
+SELECT 3, DATE '2024-01-01' + (i % 3) * 3, 0.125 FROM generate_series(1, 90) i;
+WITH p AS (SELECT part, purchase_history(d, amount) AS ph FROM p_merge GROUP BY part),
+     a AS (SELECT ph FROM p WHERE part = 1),
+     b AS (SELECT ph FROM p WHERE part = 2),
+     c AS (SELECT ph FROM p WHERE part = 3),
+     allp AS (SELECT purchase_history(d, amount) AS ph FROM p_merge)
+SELECT ((a.ph || b.ph) || c.ph)::text = allp.ph::text AS abc,
+       (c.ph || (b.ph || a.ph))::text = allp.ph::text AS cba,
+       ((b.ph || c.ph) || a.ph)::text = allp.ph::text AS bca,
+       orders(a.ph || b.ph) AS orders_ab, purchase_days(a.ph || b.ph) AS days_ab
+FROM a, b, c, allp;

@@ -422,12 +422,81 @@ dl_reserve(DlHead *h, const DlOps *ops, int32 extra)
  *		Append n entries (each day at most once when sorted is true, in
  *		ascending order) from another ledger or a stored value.
  */
+/*
+ * dl_merge_sorted
+ *		Merge n ascending entries, one per day, into the sorted ledger h
+ *		(room for them reserved) in one backward pass, adding up entries of
+ *		the same day: the combine of two partial states of one customer
+ *		without a sort.  Writing from the end never overwrites an entry of h
+ *		not yet read.  When combine says a day does not fit, both entries are
+ *		kept side by side and the ledger is left unsorted for the family to
+ *		widen (see dl_compact).
+ */
+static void
+dl_merge_sorted(DlHead *h, const DlOps *ops, const char *b, int32 n)
+{
+	char	   *a = DL_ENTRIES(h, ops);
+	Size		esz = ops->esize;
+	int32		i = h->ndays - 1;
+	int32		j = n - 1;
+	int32		k = h->ndays + n - 1;
+	int32		gap;
+	bool		ok = true;
+
+	while (j >= 0)
+	{
+		char	   *dst = a + (Size) k * esz;
+		const char *bj = b + (Size) j * esz;
+
+		if (i >= 0 && DL_DAY(a + (Size) i * esz) > DL_DAY(bj))
+		{
+			memmove(dst, a + (Size) i * esz, esz);
+			i--;
+		}
+		else if (i >= 0 && DL_DAY(a + (Size) i * esz) == DL_DAY(bj))
+		{
+			memmove(dst, a + (Size) i * esz, esz);
+			if (ops->combine(dst, bj))
+			{
+				i--;
+				j--;
+			}
+			else
+			{
+				/* keep both: b's entry here, a's on the next round */
+				memcpy(dst, bj, esz);
+				j--;
+				ok = false;
+			}
+		}
+		else
+		{
+			memcpy(dst, bj, esz);
+			j--;
+		}
+		k--;
+	}
+	/* entries 0..i stayed where they were; close the gap left by same days */
+	gap = k - i;
+	if (gap > 0)
+		memmove(a + (Size) (i + 1) * esz, a + (Size) (k + 1) * esz,
+				(Size) (h->ndays + n - 1 - k) * esz);
+	h->ndays = h->ndays + n - gap;
+	h->last_day = DL_DAY(a + (Size) (h->ndays - 1) * esz);
+	h->sorted = ok;
+}
+
 DlHead *
 dl_add_entries(DlHead *h, const DlOps *ops, const void *entries, int32 n, bool sorted)
 {
 	if (n == 0)
 		return h;
 	h = dl_reserve(h, ops, n);
+	if (sorted && h->sorted && h->ndays > 0 && DL_DAY(entries) <= h->last_day)
+	{
+		dl_merge_sorted(h, ops, entries, n);
+		return h;
+	}
 	if (!sorted || (h->ndays > 0 && DL_DAY(entries) <= h->last_day))
 		h->sorted = false;
 	memcpy(DL_ENTRY(h, ops, h->ndays), entries, ops->esize * (Size) n);
@@ -595,15 +664,103 @@ dl_agg_combine(FunctionCallInfo fcinfo, const DlFamily *f)
 }
 
 /*
+ * The partial-state form of a family that has one (DlFamily.sorted,
+ * ops_of_flags and check_state): the ledger itself, so that a worker writes
+ * and the leader reads it with one copy of the entries and no conversion.
+ *
+ *	uint32	DL_SERIAL_VERSION
+ *	int32	ndays (at least 1, at most the family's limit)
+ *	uint8	family_flags, then three zero bytes
+ *	the family's summary (the ledger header after DlHead), as in memory
+ *	ndays entries, sorted, one per day, as in memory
+ *
+ * It only ever travels between processes of one server running one build,
+ * so it is not a stored format; the leader still checks every byte of it
+ * like any value from outside (22P03), because a bytea argument can come
+ * from anywhere.
+ */
+#define DL_SERIAL_VERSION	0x444C0001	/* "DL", 1 */
+#define DL_SERIAL_HEAD		12
+
+static bytea *
+dl_state_out(DlHead *st, const DlFamily *f)
+{
+	DlHead	   *h = f->sorted(st);
+	const DlOps *ops = f->ops_of(h);
+	Size		sumsize = ops->hdr_size - sizeof(DlHead);
+	Size		esize = ops->esize * (Size) h->ndays;
+	Size		size = VARHDRSZ + DL_SERIAL_HEAD + sumsize + esize;
+	bytea	   *b = palloc(size);
+	char	   *p = VARDATA(b);
+	uint32		version = DL_SERIAL_VERSION;
+	uint32		flags = h->family_flags;
+
+	SET_VARSIZE(b, size);
+	memcpy(p, &version, 4);
+	memcpy(p + 4, &h->ndays, 4);
+	memcpy(p + 8, &flags, 4);
+	memcpy(p + DL_SERIAL_HEAD, (char *) h + sizeof(DlHead), sumsize);
+	memcpy(p + DL_SERIAL_HEAD + sumsize, DL_ENTRIES(h, ops), esize);
+	if (h != st)
+		pfree(h);
+	return b;
+}
+
+static DlHead *
+dl_state_in(bytea *b, const DlFamily *f)
+{
+	const char *what = f->serial_what;
+	int			errc = ERRCODE_INVALID_BINARY_REPRESENTATION;
+	Size		len = VARSIZE_ANY_EXHDR(b);
+	const char *p = VARDATA_ANY(b);
+	uint32		version,
+				flags;
+	int32		n;
+	const DlOps *ops;
+	Size		sumsize;
+	DlHead	   *h;
+
+	if (len < DL_SERIAL_HEAD)
+		ra_corrupt(errc, what, "The value is too short.");
+	memcpy(&version, p, 4);
+	memcpy(&n, p + 4, 4);
+	memcpy(&flags, p + 8, 4);
+	if (version != DL_SERIAL_VERSION)
+		ra_corrupt(errc, what, "The format version is not supported.");
+	ops = flags <= PG_UINT8_MAX ? f->ops_of_flags((uint8) flags) : NULL;
+	if (ops == NULL)
+		ra_corrupt(errc, what, "The state flags are not valid.");
+	sumsize = ops->hdr_size - sizeof(DlHead);
+	if (n < 1 || n > ops->max_days)
+		ra_corrupt(errc, what, "The day count is out of range.");
+	if ((uint64) len != DL_SERIAL_HEAD + sumsize + (uint64) ops->esize * (uint64) n)
+		ra_corrupt(errc, what, "The length does not match the day count.");
+
+	/* one copy, straight into a ledger; checked where it lies */
+	h = dl_create(NULL, CurrentMemoryContext, ops, n);
+	h->family_flags = (uint8) flags;
+	memcpy((char *) h + sizeof(DlHead), p + DL_SERIAL_HEAD, sumsize);
+	memcpy(DL_ENTRIES(h, ops), p + DL_SERIAL_HEAD + sumsize, ops->esize * (Size) n);
+	h->ndays = n;
+	h->sorted = true;
+	h->last_day = DL_DAY(DL_ENTRY(h, ops, n - 1));
+	f->check_state(h, errc, what);
+	return h;
+}
+
+/*
  * dl_agg_serialize
- *		A partial state as the image of its stored value, the one checked
- *		canonical form, validated like any value from outside on the way in.
+ *		A partial state in the family's partial-state form, or as the image
+ *		of its stored value, validated like any value from outside on the
+ *		way in.
  */
 Datum
 dl_agg_serialize(FunctionCallInfo fcinfo, const DlFamily *f)
 {
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "serialize called in non-aggregate context");
+	if (f->check_state != NULL)
+		PG_RETURN_BYTEA_P(dl_state_out((DlHead *) PG_GETARG_POINTER(0), f));
 	PG_RETURN_BYTEA_P((bytea *) f->to_value((DlHead *) PG_GETARG_POINTER(0)));
 }
 
@@ -615,6 +772,8 @@ dl_agg_deserialize(FunctionCallInfo fcinfo, const DlFamily *f)
 
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "deserialize called in non-aggregate context");
+	if (f->check_state != NULL)
+		PG_RETURN_POINTER(dl_state_in(PG_GETARG_BYTEA_PP(0), f));
 	v = dl_image_in(PG_GETARG_BYTEA_PP(0), f->value_header,
 					ERRCODE_INVALID_BINARY_REPRESENTATION, f->serial_what);
 	f->validate(v, ERRCODE_INVALID_BINARY_REPRESENTATION, f->serial_what);

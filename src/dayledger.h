@@ -82,6 +82,19 @@ typedef struct DlFamily
 	void		(*validate) (const struct varlena *v, int errc, const char *what);
 	DlHead	   *(*merge) (DlHead *a, const DlHead *b);
 	const DlOps *(*ops_of) (const DlHead *h);
+
+	/*
+	 * The partial-state form (optional; NULL: the stored value's image).
+	 *	sorted: h sorted and coalesced in place, or a sorted copy in the
+	 *		current context when that needs another entry form.
+	 *	ops_of_flags: the DlOps of a state with these family_flags, or NULL
+	 *		when no state has them.
+	 *	check_state: every invariant of a state read from outside (summary
+	 *		and entries, days included) in one pass, with its SQLSTATE.
+	 */
+	DlHead	   *(*sorted) (DlHead *h);
+	const DlOps *(*ops_of_flags) (uint8 flags);
+	void		(*check_state) (const DlHead *h, int errc, const char *what);
 } DlFamily;
 
 /* dayledger.c */

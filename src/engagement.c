@@ -809,7 +809,8 @@ es_ops_of(const DlHead *h)
 
 static const DlFamily eh_family = {
 	"serialized engagement_history state", EH_HEADER_SIZE,
-	es_to_history, es_from_history, eh_validate, es_merge, es_ops_of
+	es_to_history, es_from_history, eh_validate, es_merge, es_ops_of,
+	NULL, NULL, NULL			/* partial states as stored values */
 };
 
 /*

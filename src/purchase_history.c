@@ -1320,9 +1320,108 @@ fam_ops_of(const DlHead *h)
 	return PS_OPS((const PurchaseState *) h);
 }
 
+/* the state sorted and coalesced: in place, or widened in the current context */
+static DlHead *
+ps_sorted(DlHead *h)
+{
+	PurchaseState *st = (PurchaseState *) h;
+
+	if (!dl_compact(&st->h, PS_OPS(st)))
+	{
+		st = ps_widen(st, CurrentMemoryContext, false);
+		dl_compact(&st->h, &ops_wide);
+	}
+	return &st->h;
+}
+
+static const DlOps *
+ps_ops_of_flags(uint8 flags)
+{
+	if (flags == 0)
+		return &ops_compact;
+	if (flags == PS_WIDE || flags == (PS_WIDE | PS_LEGACY))
+		return &ops_wide;
+	return NULL;
+}
+
+/*
+ * ps_check_state
+ *		Every invariant of a serialized partial state, read where it lies:
+ *		the summary, then each day (in range, strictly ascending, counts and
+ *		amount consistent, the amount exact at the day's own scale) in one
+ *		pass.  The sums are checked for overflow where they are made (final
+ *		function, merge).  A legacy state (a version 1 value merged in)
+ *		keeps its orders on its last day and its first day's amount on its
+ *		first, so its days are checked as a whole.
+ */
+static void
+ps_check_state(const DlHead *h, int errc, const char *what)
+{
+	const PurchaseState *st = (const PurchaseState *) h;
+	bool		wide = (h->family_flags & PS_WIDE) != 0;
+	bool		legacy = (h->family_flags & PS_LEGACY) != 0;
+	int32		n = h->ndays;
+	int32		min_day = ra_day_of_timestamp(MIN_TIMESTAMP);
+	int32		max_day = ra_day_of_timestamp(END_TIMESTAMP - 1);
+	int32		prev = min_day - 1;
+	int64		orders = 0,
+				priced = 0;
+	bool		money = false;
+	int32		i;
+
+	if (!IS_VALID_TIMESTAMP(st->first_ts) || !IS_VALID_TIMESTAMP(st->last_ts) ||
+		st->first_ts > st->last_ts)
+		ra_corrupt(errc, what, "The first and last purchase times are out of range or out of order.");
+	if (st->scale < 0 || st->scale > RA_MAX_SCALE || st->unused != 0)
+		ra_corrupt(errc, what, "The monetary scale is out of range.");
+
+	for (i = 0; i < n; i++)
+	{
+		PsWideEntry d;
+
+		if (wide)
+			memcpy(&d, DL_ENTRY(h, &ops_wide, i), sizeof(d));
+		else
+		{
+			const PsEntry *e = (const PsEntry *) DL_ENTRY(h, &ops_compact, i);
+			uint64		w = pk_word(e);
+
+			if (w >> 63)
+				ra_corrupt(errc, what, "Reserved bits of a purchase day are set.");
+			d.day = e->day;
+			d.dscale = pk_dscale(w);
+			d.orders = pk_orders(w);
+			d.priced = pk_priced(w);
+			d.amount = pk_amount(w);
+		}
+		if (d.day <= prev || d.day > max_day)
+			ra_corrupt(errc, what, "A day is out of range or the days are not strictly ascending.");
+		prev = d.day;
+		if (d.orders < (legacy ? 0 : 1) || d.priced < 0 || d.priced > d.orders ||
+			(!legacy && d.priced == 0 && (d.amount != 0 || d.dscale != 0)) ||
+			d.dscale < 0 || d.dscale > st->scale ||
+			d.amount > RA_MAX_MANTISSA || d.amount < -RA_MAX_MANTISSA ||
+			(d.dscale != st->scale && !ra_downscale_exact(d.amount, st->scale, d.dscale)))
+			ra_corrupt(errc, what, "A purchase day has inconsistent order counts or amount.");
+		if (legacy)
+		{
+			if (pg_add_s64_overflow(orders, d.orders, &orders) ||
+				pg_add_s64_overflow(priced, d.priced, &priced))
+				ra_corrupt(errc, what, "The order counts are inconsistent with the purchase days.");
+			money |= d.amount != 0;
+		}
+	}
+	if (legacy && (orders < n || (priced == 0 && money)))
+		ra_corrupt(errc, what, "The order counts are inconsistent with the purchase days.");
+	if (DL_DAY(DL_ENTRY(h, PS_OPS(st), 0)) != ra_day_of_timestamp(st->first_ts) ||
+		h->last_day != ra_day_of_timestamp(st->last_ts))
+		ra_corrupt(errc, what, "The first and last purchase times do not match the purchase days.");
+}
+
 static const DlFamily ph_family = {
 	SERIAL_STATE, PH_HEADER_SIZE,
-	ps_to_history, ps_from_history, ph_validate, ps_merge_state, fam_ops_of
+	ps_to_history, ps_from_history, ph_validate, ps_merge_state, fam_ops_of,
+	ps_sorted, ps_ops_of_flags, ps_check_state
 };
 
 /*
