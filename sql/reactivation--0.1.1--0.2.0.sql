@@ -1468,3 +1468,65 @@ COMMENT ON AGGREGATE mbgnbd_fit(double precision, double precision, double preci
 	'Fit the MBG/NBD model (Batislam, Denizel & Filiztekin 2007) by maximum likelihood over customers (x, t_x, T); NULL rows skipped';
 COMMENT ON AGGREGATE mbgnbd_fit(double precision, double precision, double precision, double precision) IS
 	'Fit the MBG/NBD model with an L2 penalizer on the parameters (as lifetimes penalizer_coef)';
+
+-- ==== BG/BB: discrete-time BTYD (donations, email opportunities) ====
+-- BG/BB (Fader, Hardie & Shang 2010): x transactions in n discrete
+-- opportunities, the last at opportunity t_x.  A new btyd_model kind
+-- ('bgbb', parameters alpha, beta, gamma, delta) in the same value format
+-- (version 2): values stored by 0.1.x and 0.2.0 fits of the other kinds
+-- read as before.  btyd_loglik and btyd_gradient take (x, t_x, n) for it;
+-- the continuous-time scoring functions refuse it.
+
+CREATE FUNCTION bgbb_fit_sfunc(internal, double precision, double precision, double precision)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgbb_fit_sfunc(internal, double precision, double precision, double precision,
+							   bigint)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE bgbb_fit(x double precision, t_x double precision, n double precision) (
+	SFUNC = bgbb_fit_sfunc, STYPE = internal, FINALFUNC = btyd_fit_final,
+	COMBINEFUNC = btyd_fit_combine,
+	SERIALFUNC = btyd_fit_serialize, DESERIALFUNC = btyd_fit_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE bgbb_fit(x double precision, t_x double precision, n double precision,
+						  count bigint) (
+	SFUNC = bgbb_fit_sfunc, STYPE = internal, FINALFUNC = btyd_fit_final,
+	COMBINEFUNC = btyd_fit_combine,
+	SERIALFUNC = btyd_fit_serialize, DESERIALFUNC = btyd_fit_deserialize,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE bgbb_fit(double precision, double precision, double precision) IS
+	'Fit the BG/BB model (Fader, Hardie & Shang 2010) by maximum likelihood over customers (x transactions in n discrete opportunities, the last at opportunity t_x); NULL rows skipped';
+COMMENT ON AGGREGATE bgbb_fit(double precision, double precision, double precision, bigint) IS
+	'Fit the BG/BB model over a summary table: each row (x, t_x, n) stands for count customers (0 adds nothing); NULL rows skipped';
+
+CREATE FUNCTION bgbb_p_alive(model btyd_model, x double precision, t_x double precision,
+							 n double precision)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME', 'bgbb_p_alive_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bgbb_p_alive(btyd_model, double precision, double precision, double precision) IS
+	'BG/BB probability that a customer with x transactions in n opportunities, the last at t_x, is still alive at opportunity n + 1 (Fader, Hardie & Shang 2010, eq. 11)';
+
+CREATE FUNCTION bgbb_expected_transactions(model btyd_model, n_star double precision,
+										   x double precision, t_x double precision,
+										   n double precision)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME', 'bgbb_expected_cond_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bgbb_expected_transactions(btyd_model, double precision, double precision, double precision, double precision) IS
+	'BG/BB expected transactions in the next n_star opportunities (n, n + n_star] of a customer with history (x, t_x, n) (Fader, Hardie & Shang 2010, eq. 13)';
+
+-- BG/BB on email: each send is an opportunity and a day with an open a
+-- transaction.  t_x counts the sends on or before the latest open day; x is
+-- the open days, at most t_x (an old mail reopened on a day without a send
+-- adds an open day but no opportunity).
+CREATE FUNCTION bgbb_email_summary(eh engagement_history, as_of date,
+								   OUT x double precision, OUT t_x double precision,
+								   OUT n double precision)
+	RETURNS record
+	AS $$
+	SELECT CAST(LEAST(CAST(@extschema@.open_days($1, $2) AS pg_catalog.int8), s.tx) AS pg_catalog.float8),
+		   CAST(s.tx AS pg_catalog.float8), CAST(s.n AS pg_catalog.float8)
+	FROM (SELECT @extschema@.sends($1, $2) AS n,
+				 @extschema@.sends($1, $2) OPERATOR(pg_catalog.-) @extschema@.sends_since_last_open($1, $2) AS tx) s
+	$$ LANGUAGE SQL IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION bgbb_email_summary(engagement_history, date) IS
+	'BG/BB input of a subscriber as of a date: n = sends, t_x = sends on or before the latest open day, x = open days (at most t_x)';
