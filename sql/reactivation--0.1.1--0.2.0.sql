@@ -1530,3 +1530,77 @@ CREATE FUNCTION bgbb_email_summary(eh engagement_history, as_of date,
 	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION bgbb_email_summary(engagement_history, date) IS
 	'BG/BB input of a subscriber as of a date: n = sends, t_x = sends on or before the latest open day, x = open days (at most t_x)';
+
+-- Model check: cumulative and incremental tracking of actual against
+-- predicted repeat purchases per period (FHL 2005, figure 2; lifetimes'
+-- expected_cumulative_transactions), for the customers first seen by cutoff.
+CREATE FUNCTION btyd_tracking(model btyd_model, histories purchase_history[], cutoff date,
+							  end_date date, period text DEFAULT 'day',
+							  OUT period_end date, OUT actual double precision,
+							  OUT predicted double precision,
+							  OUT cumulative_actual double precision,
+							  OUT cumulative_predicted double precision)
+	RETURNS SETOF record
+	AS $$
+DECLARE
+	unit pg_catalog.int4;
+BEGIN
+	IF cutoff IS NULL OR end_date IS NULL OR end_date OPERATOR(pg_catalog.<) cutoff THEN
+		RAISE EXCEPTION 'end_date must not be before cutoff' USING ERRCODE = '22023',
+			DETAIL = pg_catalog.format('cutoff is %s and end_date is %s.',
+									   pg_catalog.quote_nullable(cutoff), pg_catalog.quote_nullable(end_date));
+	END IF;
+	IF period OPERATOR(pg_catalog.=) 'day' THEN
+		unit := 1;
+	ELSIF period OPERATOR(pg_catalog.=) 'week' THEN
+		unit := 7;
+	ELSE
+		RAISE EXCEPTION 'period must be ''day'' or ''week''' USING ERRCODE = '22023',
+			DETAIL = pg_catalog.format('period is %s.', pg_catalog.quote_nullable(period));
+	END IF;
+	IF CAST(end_date OPERATOR(pg_catalog.-) cutoff AS pg_catalog.int8) OPERATOR(pg_catalog./) unit
+	   OPERATOR(pg_catalog.>) 100000 THEN
+		RAISE EXCEPTION 'too many periods between cutoff and end_date' USING ERRCODE = '22023',
+			DETAIL = 'At most 100000 periods are tracked.';
+	END IF;
+	IF model IS NULL THEN
+		RETURN;					-- no model (e.g. a fit over no rows): no rows
+	END IF;
+	RETURN QUERY
+	WITH c AS (
+		SELECT h, @extschema@.first_purchase_day(h) AS f
+		FROM pg_catalog.unnest(histories) h
+		WHERE h IS NOT NULL AND @extschema@.first_purchase_day(h) OPERATOR(pg_catalog.<=) cutoff
+	), d AS (
+		SELECT CAST(g AS pg_catalog.date) AS e
+		FROM (SELECT pg_catalog.min(c.f) AS f0 FROM c) m,
+			 pg_catalog.generate_series(CAST(m.f0 AS pg_catalog.timestamp)
+										  OPERATOR(pg_catalog.+) pg_catalog.make_interval(days => unit),
+										CAST(end_date AS pg_catalog.timestamp),
+										pg_catalog.make_interval(days => unit)) g
+		UNION
+		SELECT end_date FROM c WHERE c.f OPERATOR(pg_catalog.<) end_date
+	), cum AS (
+		SELECT d.e,
+			   pg_catalog.sum(CASE WHEN c.f OPERATOR(pg_catalog.<=) d.e
+								   THEN CAST(@extschema@.btyd_x(c.h, d.e, period) AS pg_catalog.float8)
+								   ELSE CAST(0 AS pg_catalog.float8) END) AS ca,
+			   pg_catalog.sum(CASE WHEN c.f OPERATOR(pg_catalog.<=) d.e
+								   THEN @extschema@.expected_purchases(model,
+											CAST(d.e OPERATOR(pg_catalog.-) c.f AS pg_catalog.float8)
+											OPERATOR(pg_catalog./) CAST(unit AS pg_catalog.float8))
+								   ELSE CAST(0 AS pg_catalog.float8) END) AS cp
+		FROM d CROSS JOIN c
+		GROUP BY d.e
+	)
+	SELECT cum.e,
+		   cum.ca OPERATOR(pg_catalog.-) pg_catalog.lag(cum.ca, 1, CAST(0 AS pg_catalog.float8)) OVER w,
+		   cum.cp OPERATOR(pg_catalog.-) pg_catalog.lag(cum.cp, 1, CAST(0 AS pg_catalog.float8)) OVER w,
+		   cum.ca, cum.cp
+	FROM cum
+	WINDOW w AS (ORDER BY cum.e)
+	ORDER BY cum.e;
+END
+$$ LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION btyd_tracking(btyd_model, purchase_history[], date, date, text) IS
+	'Tracking of actual against predicted repeat purchases per period (day or week, counted from the earliest first purchase; the last period ends at end_date) for the customers first seen by cutoff: incremental and cumulative, predicted by the new-customer expectation from each first purchase';
