@@ -10,7 +10,7 @@ DATA_DIR=${1:-$(cd "$(dirname "$0")/../.." && pwd)/shared/data}
 psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "DROP SCHEMA IF EXISTS testdata CASCADE" -c "CREATE SCHEMA testdata"
 for f in cdnow_master.txt cdnow_sample.txt cdnow_customers_summary.csv \
          cdnow_customers_summary_with_transactions.csv rfm_data_orders.csv \
-         lifetimes_example_transactions.csv; do
+         lifetimes_example_transactions.csv donations_bgbb_summary.csv; do
 	if [ -r "$DATA_DIR/$f" ]; then
 		t=${f%.*}
 		psql -X -q -v ON_ERROR_STOP=1 \

@@ -1468,3 +1468,139 @@ COMMENT ON AGGREGATE mbgnbd_fit(double precision, double precision, double preci
 	'Fit the MBG/NBD model (Batislam, Denizel & Filiztekin 2007) by maximum likelihood over customers (x, t_x, T); NULL rows skipped';
 COMMENT ON AGGREGATE mbgnbd_fit(double precision, double precision, double precision, double precision) IS
 	'Fit the MBG/NBD model with an L2 penalizer on the parameters (as lifetimes penalizer_coef)';
+
+-- ==== BG/BB: discrete-time BTYD (donations, email opportunities) ====
+-- BG/BB (Fader, Hardie & Shang 2010): x transactions in n discrete
+-- opportunities, the last at opportunity t_x.  A new btyd_model kind
+-- ('bgbb', parameters alpha, beta, gamma, delta) in the same value format
+-- (version 2): values stored by 0.1.x and 0.2.0 fits of the other kinds
+-- read as before.  btyd_loglik and btyd_gradient take (x, t_x, n) for it;
+-- the continuous-time scoring functions refuse it.
+
+CREATE FUNCTION bgbb_fit_sfunc(internal, double precision, double precision, double precision)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgbb_fit_sfunc(internal, double precision, double precision, double precision,
+							   bigint)
+	RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE bgbb_fit(x double precision, t_x double precision, n double precision) (
+	SFUNC = bgbb_fit_sfunc, STYPE = internal, FINALFUNC = btyd_fit_final,
+	COMBINEFUNC = btyd_fit_combine,
+	SERIALFUNC = btyd_fit_serialize, DESERIALFUNC = btyd_fit_deserialize,
+	PARALLEL = SAFE);
+CREATE AGGREGATE bgbb_fit(x double precision, t_x double precision, n double precision,
+						  count bigint) (
+	SFUNC = bgbb_fit_sfunc, STYPE = internal, FINALFUNC = btyd_fit_final,
+	COMBINEFUNC = btyd_fit_combine,
+	SERIALFUNC = btyd_fit_serialize, DESERIALFUNC = btyd_fit_deserialize,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE bgbb_fit(double precision, double precision, double precision) IS
+	'Fit the BG/BB model (Fader, Hardie & Shang 2010) by maximum likelihood over customers (x transactions in n discrete opportunities, the last at opportunity t_x); NULL rows skipped';
+COMMENT ON AGGREGATE bgbb_fit(double precision, double precision, double precision, bigint) IS
+	'Fit the BG/BB model over a summary table: each row (x, t_x, n) stands for count customers (0 adds nothing); NULL rows skipped';
+
+CREATE FUNCTION bgbb_p_alive(model btyd_model, x double precision, t_x double precision,
+							 n double precision)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME', 'bgbb_p_alive_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bgbb_p_alive(btyd_model, double precision, double precision, double precision) IS
+	'BG/BB probability that a customer with x transactions in n opportunities, the last at t_x, is still alive at opportunity n + 1 (Fader, Hardie & Shang 2010, eq. 11)';
+
+CREATE FUNCTION bgbb_expected_transactions(model btyd_model, n_star double precision,
+										   x double precision, t_x double precision,
+										   n double precision)
+	RETURNS double precision
+	AS 'MODULE_PATHNAME', 'bgbb_expected_cond_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bgbb_expected_transactions(btyd_model, double precision, double precision, double precision, double precision) IS
+	'BG/BB expected transactions in the next n_star opportunities (n, n + n_star] of a customer with history (x, t_x, n) (Fader, Hardie & Shang 2010, eq. 13)';
+
+-- BG/BB on email: each send is an opportunity and a day with an open a
+-- transaction.  t_x counts the sends on or before the latest open day; x is
+-- the open days, at most t_x (an old mail reopened on a day without a send
+-- adds an open day but no opportunity).
+CREATE FUNCTION bgbb_email_summary(eh engagement_history, as_of date,
+								   OUT x double precision, OUT t_x double precision,
+								   OUT n double precision)
+	RETURNS record
+	AS $$
+	SELECT CAST(LEAST(CAST(@extschema@.open_days($1, $2) AS pg_catalog.int8), s.tx) AS pg_catalog.float8),
+		   CAST(s.tx AS pg_catalog.float8), CAST(s.n AS pg_catalog.float8)
+	FROM (SELECT @extschema@.sends($1, $2) AS n,
+				 @extschema@.sends($1, $2) OPERATOR(pg_catalog.-) @extschema@.sends_since_last_open($1, $2) AS tx) s
+	$$ LANGUAGE SQL IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION bgbb_email_summary(engagement_history, date) IS
+	'BG/BB input of a subscriber as of a date: n = sends, t_x = sends on or before the latest open day, x = open days (at most t_x)';
+
+-- Model check: cumulative and incremental tracking of actual against
+-- predicted repeat purchases per period (FHL 2005, figure 2; lifetimes'
+-- expected_cumulative_transactions), for the customers first seen by cutoff.
+CREATE FUNCTION btyd_tracking(model btyd_model, histories purchase_history[], cutoff date,
+							  end_date date, period text DEFAULT 'day',
+							  OUT period_end date, OUT actual double precision,
+							  OUT predicted double precision,
+							  OUT cumulative_actual double precision,
+							  OUT cumulative_predicted double precision)
+	RETURNS SETOF record
+	AS $$
+DECLARE
+	unit pg_catalog.int4;
+BEGIN
+	IF cutoff IS NULL OR end_date IS NULL OR end_date OPERATOR(pg_catalog.<) cutoff THEN
+		RAISE EXCEPTION 'end_date must not be before cutoff' USING ERRCODE = '22023',
+			DETAIL = pg_catalog.format('cutoff is %s and end_date is %s.',
+									   pg_catalog.quote_nullable(cutoff), pg_catalog.quote_nullable(end_date));
+	END IF;
+	IF period OPERATOR(pg_catalog.=) 'day' THEN
+		unit := 1;
+	ELSIF period OPERATOR(pg_catalog.=) 'week' THEN
+		unit := 7;
+	ELSE
+		RAISE EXCEPTION 'period must be ''day'' or ''week''' USING ERRCODE = '22023',
+			DETAIL = pg_catalog.format('period is %s.', pg_catalog.quote_nullable(period));
+	END IF;
+	IF CAST(end_date OPERATOR(pg_catalog.-) cutoff AS pg_catalog.int8) OPERATOR(pg_catalog./) unit
+	   OPERATOR(pg_catalog.>) 100000 THEN
+		RAISE EXCEPTION 'too many periods between cutoff and end_date' USING ERRCODE = '22023',
+			DETAIL = 'At most 100000 periods are tracked.';
+	END IF;
+	IF model IS NULL THEN
+		RETURN;					-- no model (e.g. a fit over no rows): no rows
+	END IF;
+	RETURN QUERY
+	WITH c AS (
+		SELECT h, @extschema@.first_purchase_day(h) AS f
+		FROM pg_catalog.unnest(histories) h
+		WHERE h IS NOT NULL AND @extschema@.first_purchase_day(h) OPERATOR(pg_catalog.<=) cutoff
+	), d AS (
+		SELECT CAST(g AS pg_catalog.date) AS e
+		FROM (SELECT pg_catalog.min(c.f) AS f0 FROM c) m,
+			 pg_catalog.generate_series(CAST(m.f0 AS pg_catalog.timestamp)
+										  OPERATOR(pg_catalog.+) pg_catalog.make_interval(days => unit),
+										CAST(end_date AS pg_catalog.timestamp),
+										pg_catalog.make_interval(days => unit)) g
+		UNION
+		SELECT end_date FROM c WHERE c.f OPERATOR(pg_catalog.<) end_date
+	), cum AS (
+		SELECT d.e,
+			   pg_catalog.sum(CASE WHEN c.f OPERATOR(pg_catalog.<=) d.e
+								   THEN CAST(@extschema@.btyd_x(c.h, d.e, period) AS pg_catalog.float8)
+								   ELSE CAST(0 AS pg_catalog.float8) END) AS ca,
+			   pg_catalog.sum(CASE WHEN c.f OPERATOR(pg_catalog.<=) d.e
+								   THEN @extschema@.expected_purchases(model,
+											CAST(d.e OPERATOR(pg_catalog.-) c.f AS pg_catalog.float8)
+											OPERATOR(pg_catalog./) CAST(unit AS pg_catalog.float8))
+								   ELSE CAST(0 AS pg_catalog.float8) END) AS cp
+		FROM d CROSS JOIN c
+		GROUP BY d.e
+	)
+	SELECT cum.e,
+		   cum.ca OPERATOR(pg_catalog.-) pg_catalog.lag(cum.ca, 1, CAST(0 AS pg_catalog.float8)) OVER w,
+		   cum.cp OPERATOR(pg_catalog.-) pg_catalog.lag(cum.cp, 1, CAST(0 AS pg_catalog.float8)) OVER w,
+		   cum.ca, cum.cp
+	FROM cum
+	WINDOW w AS (ORDER BY cum.e)
+	ORDER BY cum.e;
+END
+$$ LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION btyd_tracking(btyd_model, purchase_history[], date, date, text) IS
+	'Tracking of actual against predicted repeat purchases per period (day or week, counted from the earliest first purchase; the last period ends at end_date) for the customers first seen by cutoff: incremental and cumulative, predicted by the new-customer expectation from each first purchase';

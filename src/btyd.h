@@ -15,7 +15,8 @@
 #define BTYD_PARETO_NBD		2
 #define BTYD_GAMMA_GAMMA	3
 #define BTYD_MBGNBD			4	/* MBG/NBD (0.2.0) */
-#define BTYD_MAX_KIND		4
+#define BTYD_BGBB			5	/* BG/BB, discrete opportunities (0.2.0) */
+#define BTYD_MAX_KIND		5
 
 /* the BG/NBD family: BG/NBD and MBG/NBD share their likelihood code */
 #define BTYD_IS_BG(kind)	((kind) == BTYD_BGNBD || (kind) == BTYD_MBGNBD)
@@ -24,6 +25,13 @@
 
 /* largest purchase count accepted (keeps lgamma arguments exact enough) */
 #define BTYD_MAX_X			1.0e9
+
+/*
+ * Most opportunities n (and n*) a BG/BB observation may have: the
+ * likelihood sums n - t_x terms and the conditional expectation is exact
+ * only while its gamma-function ratios stay far from overflow.
+ */
+#define BTYD_BGBB_MAX_N		1.0e6
 
 /*
  * Most purchases one btyd_simulate call draws (under a second of work),
@@ -87,12 +95,14 @@ extern void btyd_check_finite(double v, const char *argname);
 extern void btyd_check_x(double x);
 extern void btyd_check_triple(double x, double tx, double T);
 extern void btyd_check_mean_spend(double m);
+extern void btyd_check_bgbb(double x, double tx, double n);
 extern void btyd_check_penalizer(double pen);
 extern void btyd_check_horizon(double t, const char *argname);
 extern void btyd_model_validate(const BtydModel *m, int errc);
 extern BtydModel *btyd_model_new(int kind);
 extern BtydModel *btyd_get_model(FunctionCallInfo fcinfo, int argno);
 extern BtydModel *btyd_get_count_model(FunctionCallInfo fcinfo, int argno, const char *fname);
+extern BtydModel *btyd_get_bgbb_model(FunctionCallInfo fcinfo, int argno, const char *fname);
 extern BtydModel *btyd_get_spend_model(FunctionCallInfo fcinfo, int argno, const char *fname);
 extern void btyd_append_double(StringInfo buf, double v);
 
@@ -138,5 +148,8 @@ extern double btyd_expected_cond(int kind, const double *params, double t,
 								 double x, double tx, double T);
 extern double btyd_prob_purchases(int kind, const double *params, double n, double t);
 extern double btyd_expected_spend(const double *params, double x, double m);
+extern double btyd_bgbb_p_alive(const double *params, double x, double tx, double n);
+extern double btyd_bgbb_expected_cond(const double *params, double nstar,
+									  double x, double tx, double n);
 
 #endif							/* BTYD_H */

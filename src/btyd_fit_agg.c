@@ -1,6 +1,7 @@
 /*
  * btyd_fit_agg.c
- *		The fitting aggregates bgnbd_fit, pareto_nbd_fit and gamma_gamma_fit:
+ *		The fitting aggregates bgnbd_fit, mbgnbd_fit, pareto_nbd_fit,
+ *		gamma_gamma_fit and bgbb_fit:
  *		a transition state that counts distinct observations, its parallel
  *		combine / serialize / deserialize, and the final function that fits.
  */
@@ -232,6 +233,61 @@ mbgnbd_fit_sfunc(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Transition of bgbb_fit(x, t_x, n [, count]): BG/BB observations (x
+ * transactions in n discrete opportunities, the last at opportunity t_x;
+ * Fader, Hardie & Shang 2010), stored as (x, t_x, T = n).  count, when
+ * given, is the number of customers with that observation (the "rfm"
+ * summary form of the paper's data): 0 adds nothing, a negative count is
+ * an ERROR.  Rows with a NULL x, t_x, n or count are skipped.
+ */
+PG_FUNCTION_INFO_V1(bgbb_fit_sfunc);
+Datum
+bgbb_fit_sfunc(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx;
+	BtydFitState *st;
+	double		x,
+				tx,
+				n;
+	int64		count = 1;
+
+	aggctx = ra_agg_context(fcinfo, "bgbb_fit_sfunc");
+	st = PG_ARGISNULL(0) ? NULL : (BtydFitState *) PG_GETARG_POINTER(0);
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3)
+		|| (PG_NARGS() > 4 && PG_ARGISNULL(4)))
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st);
+	}
+	x = PG_GETARG_FLOAT8(1);
+	tx = PG_GETARG_FLOAT8(2);
+	n = PG_GETARG_FLOAT8(3);
+	btyd_check_bgbb(x, tx, n);
+	if (PG_NARGS() > 4)
+	{
+		count = PG_GETARG_INT64(4);
+		if (count < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("count must not be negative"),
+					 errdetail("count is " INT64_FORMAT ".", count)));
+	}
+	if (st == NULL)
+		st = fit_state_new(aggctx, BTYD_BGBB);
+	fit_state_set_penalizer(st, 0.0);
+	if (count > 0)
+	{
+		if (st->ncust > PG_INT64_MAX - count || (double) (st->ncust + count) > 9.0e15)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("bgbb_fit counts add up to more than 9e15 customers")));
+		fit_state_add(st, x, tx, n, count);
+	}
+	PG_RETURN_POINTER(st);
+}
+
+/*
  * Transition of gamma_gamma_fit(x, mean_spend [, penalizer]).  Customers
  * with x = 0 carry no spend information in the Gamma-Gamma model (FHL 2005
  * fit it on repeat customers only) and are skipped, as are NULL rows.
@@ -406,6 +462,10 @@ btyd_fit_deserialize(PG_FUNCTION_ARGS)
 		}
 		else if (T < 0.0 || tx < 0.0 || tx > T || (x == 0.0 && tx != 0.0))
 			bad_state("bad (x, t_x, T) entry");
+		else if (kind == BTYD_BGBB &&
+				 (x > tx || (tx == 0.0) != (x == 0.0) || tx != floor(tx)
+				  || T != floor(T) || T > BTYD_BGBB_MAX_N))
+			bad_state("bad bgbb (x, t_x, n) entry");
 		total += cnt;
 		fit_state_add(st, x, tx, T, cnt);
 	}

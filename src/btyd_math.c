@@ -67,6 +67,8 @@ btyd_kind_name(int kind)
 			return "gamma_gamma";
 		case BTYD_MBGNBD:
 			return "mbgnbd";
+		case BTYD_BGBB:
+			return "bgbb";
 	}
 	return "unknown";
 }
@@ -77,6 +79,7 @@ btyd_param_name(int kind, int i)
 	static const char *const bg[] = {"r", "alpha", "a", "b"};
 	static const char *const pn[] = {"r", "alpha", "s", "beta"};
 	static const char *const gg[] = {"p", "q", "gamma"};
+	static const char *const bb[] = {"alpha", "beta", "gamma", "delta"};
 
 	switch (kind)
 	{
@@ -85,6 +88,8 @@ btyd_param_name(int kind, int i)
 			return bg[i];
 		case BTYD_PARETO_NBD:
 			return pn[i];
+		case BTYD_BGBB:
+			return bb[i];
 		default:
 			return gg[i];
 	}
@@ -801,6 +806,143 @@ gg_loglik_one(const double *params, double x, double m, double *grad)
 		+ (px - 1.0) * log(m) + px * log(x) - (px + q) * lxmg;
 }
 
+/* log B(p, q) */
+static inline double
+lbeta(double p, double q)
+{
+	return lgamma(p) + lgamma(q) - lgamma(p + q);
+}
+
+/*
+ * bgbb_loglik_one
+ *		One customer's BG/BB log-likelihood (Fader, Hardie & Shang 2010,
+ *		"Customer-base analysis in a discrete-time noncontractual setting",
+ *		Marketing Science 29(6), eq. (5)), x transactions in n opportunities,
+ *		the last at opportunity t_x (x = t_x = 0 without any):
+ *
+ *	L = B(alpha+x, beta+n-x)/B(alpha,beta) B(gamma, delta+n)/B(gamma,delta)
+ *	  + sum_{i=0}^{n-t_x-1} B(alpha+x, beta+t_x-x+i)/B(alpha,beta)
+ *							B(gamma+1, delta+t_x+i)/B(gamma,delta)
+ *
+ *		(the first term: alive through n; term i: dead right after
+ *		opportunity t_x + i).  The sum is taken in log space by a running
+ *		log-sum-exp, each term from the one before by the ratios
+ *		B(p, q+1)/B(p, q) = q/(p+q); with grad, d log L / d param is the
+ *		weighted mean of the terms' derivatives, psi(z+1) = psi(z) + 1/z
+ *		giving the digammas of the sum.
+ */
+static double
+bgbb_loglik_one(const double *params, double x, double tx, double n, double *grad)
+{
+	double		a = params[0],
+				b = params[1],
+				g = params[2],
+				d = params[3];
+	double		lab = lbeta(a, b),
+				lgd = lbeta(g, d);
+	double		m,
+				s = 1.0,
+				c;
+	double		dA[BTYD_MAX_PARAMS],
+				dc[BTYD_MAX_PARAMS],
+				acc[BTYD_MAX_PARAMS];
+	double		psi_ax = 0.0,
+				psi_ab = 0.0,
+				psi_gd = 0.0,
+				p_abt = 0.0,
+				p_bt = 0.0,
+				p_gdt = 0.0,
+				p_dt = 0.0,
+				base_a = 0.0,
+				base_b = 0.0,
+				base_g = 0.0,
+				base_d = 0.0;
+	int64		i,
+				nt = (int64) (n - tx);
+	int			k;
+
+	/* alive through opportunity n */
+	m = lbeta(a + x, b + n - x) - lab + lbeta(g, d + n) - lgd;
+	if (grad)
+	{
+		psi_ax = btyd_digamma(a + x);
+		psi_ab = btyd_digamma(a + b);
+		psi_gd = btyd_digamma(g + d);
+		base_a = psi_ax - btyd_digamma(a) + psi_ab;
+		base_b = -btyd_digamma(b) + psi_ab;
+		base_g = btyd_digamma(g + 1.0) - btyd_digamma(g) + psi_gd;
+		base_d = -btyd_digamma(d) + psi_gd;
+		dA[0] = base_a - btyd_digamma(a + b + n);
+		dA[1] = btyd_digamma(b + n - x) - btyd_digamma(a + b + n) + base_b;
+		dA[2] = psi_gd - btyd_digamma(g + d + n);
+		dA[3] = btyd_digamma(d + n) - btyd_digamma(g + d + n) + base_d;
+		for (k = 0; k < 4; k++)
+			acc[k] = dA[k];
+		p_abt = btyd_digamma(a + b + tx);
+		p_bt = btyd_digamma(b + tx - x);
+		p_gdt = btyd_digamma(g + 1.0 + d + tx);
+		p_dt = btyd_digamma(d + tx);
+	}
+	if (nt <= 0)
+	{
+		if (grad)
+			for (k = 0; k < 4; k++)
+				grad[k] += acc[k];
+		return m;
+	}
+
+	/* dead right after opportunity t_x + i, i = 0 .. n - t_x - 1 */
+	c = lbeta(a + x, b + tx - x) - lab + lbeta(g + 1.0, d + tx) - lgd;
+	for (i = 0; i < nt; i++)
+	{
+		double		ii = (double) i;
+
+		if (grad)
+		{
+			dc[0] = base_a - p_abt;
+			dc[1] = p_bt - p_abt + base_b;
+			dc[2] = base_g - p_gdt;
+			dc[3] = p_dt - p_gdt + base_d;
+		}
+		/* add e^c to the running sum s e^m */
+		if (c > m)
+		{
+			double		r = exp(m - c);
+
+			s = s * r + 1.0;
+			if (grad)
+				for (k = 0; k < 4; k++)
+					acc[k] = acc[k] * r + dc[k];
+			m = c;
+		}
+		else
+		{
+			double		r = exp(c - m);
+
+			s += r;
+			if (grad)
+				for (k = 0; k < 4; k++)
+					acc[k] += r * dc[k];
+		}
+		/* next term: B ratios q/(p+q) */
+		c += log(((b + tx - x + ii) * (d + tx + ii)) /
+				 ((a + b + tx + ii) * (g + 1.0 + d + tx + ii)));
+		if (grad)
+		{
+			p_abt += 1.0 / (a + b + tx + ii);
+			p_bt += 1.0 / (b + tx - x + ii);
+			p_gdt += 1.0 / (g + 1.0 + d + tx + ii);
+			p_dt += 1.0 / (d + tx + ii);
+		}
+		if ((i & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
+	}
+	if (grad)
+		for (k = 0; k < 4; k++)
+			grad[k] += acc[k] / s;
+	return m + log(s);
+}
+
 /*
  * loglik_derivs
  *		Total log-likelihood of the compressed observations (weights =
@@ -867,6 +1009,8 @@ loglik_derivs(int kind, const double *params, const BtydObs *obs, int nobs,
 			ll += w * pnbd_terms(params, lp, obs[i].x, obs[i].tx, obs[i].T, &la, &lb,
 								 grad ? g : NULL, dpsi, lconst);
 		}
+		else if (kind == BTYD_BGBB)
+			ll += w * bgbb_loglik_one(params, obs[i].x, obs[i].tx, obs[i].T, grad ? g : NULL);
 		else
 			ll += w * gg_loglik_one(params, obs[i].x, obs[i].tx, grad ? g : NULL);
 		if (grad)
@@ -1218,4 +1362,72 @@ btyd_expected_spend(const double *params, double x, double m)
 	if (!(den > 0.0))
 		return INFINITY;
 	return p * (g + m * x) / den;
+}
+
+/*
+ * BG/BB P(alive at opportunity n+1 | x, t_x, n) (Fader, Hardie & Shang
+ * 2010, eq. (11)):
+ *	B(alpha+x, beta+n-x)/B(alpha,beta) B(gamma, delta+n+1)/B(gamma,delta) / L
+ * with L the likelihood of eq. (5).
+ */
+double
+btyd_bgbb_p_alive(const double *params, double x, double tx, double n)
+{
+	double		ll = bgbb_loglik_one(params, x, tx, n, NULL);
+	double		lp = lbeta(params[0] + x, params[1] + n - x) - lbeta(params[0], params[1])
+		+ lbeta(params[2], params[3] + n + 1.0) - lbeta(params[2], params[3]);
+
+	return Max(0.0, Min(1.0, exp(lp - ll)));
+}
+
+/*
+ * BG/BB expected transactions in the next nstar opportunities (n, n+nstar]
+ * given (x, t_x, n) (Fader, Hardie & Shang 2010, eq. (13)):
+ *	1/L B(alpha+x+1, beta+n-x)/B(alpha,beta) delta/(gamma-1)
+ *	  Gamma(gamma+delta)/Gamma(1+delta)
+ *	  [Gamma(1+delta+n)/Gamma(gamma+delta+n)
+ *	   - Gamma(1+delta+n+nstar)/Gamma(gamma+delta+n+nstar)]
+ * Eq. (13) is the closed form of
+ *	1/L B(alpha+x+1, beta+n-x)/B(alpha,beta)
+ *	  sum_{k=1}^{nstar} B(gamma, delta+n+k)/B(gamma,delta)
+ * (transact at n+k: alive there and p), whose terms follow one another by
+ * B(p, q+1)/B(p, q) = q/(p+q); the sum is used near gamma = 1, where the
+ * closed form is 0/0, and for small nstar.
+ */
+double
+btyd_bgbb_expected_cond(const double *params, double nstar, double x, double tx, double n)
+{
+	double		a = params[0],
+				b = params[1],
+				g = params[2],
+				d = params[3];
+	double		ll = bgbb_loglik_one(params, x, tx, n, NULL);
+	double		lp = lbeta(a + x + 1.0, b + n - x) - lbeta(a, b);
+
+	if (nstar == 0.0)
+		return 0.0;
+	if (fabs(g - 1.0) < 1e-4 || nstar <= 64.0)
+	{
+		double		lt = lbeta(g, d + n + 1.0) - lbeta(g, d),
+					sum = 0.0,
+					k;
+
+		for (k = 1.0; k <= nstar; k += 1.0)
+		{
+			sum += exp(lt);
+			lt += log((d + n + k) / (g + d + n + k));
+			if (((int64) k & 0xFFFF) == 0xFFFF)
+				CHECK_FOR_INTERRUPTS();
+		}
+		return exp(lp - ll) * sum;
+	}
+	else
+	{
+		double		lr0 = lgamma(1.0 + d + n) - lgamma(g + d + n),
+					lr1 = lgamma(1.0 + d + n + nstar) - lgamma(g + d + n + nstar);
+
+		/* [R(n) - R(n+nstar)] = R(n) (1 - e^(lr1 - lr0)) */
+		return exp(lp - ll + log(d) + lgamma(g + d) - lgamma(1.0 + d) + lr0)
+			* -expm1(lr1 - lr0) / (g - 1.0);
+	}
 }

@@ -83,6 +83,34 @@ btyd_check_mean_spend(double m)
 				 errdetail("mean_spend is %g.", m)));
 }
 
+/*
+ * A BG/BB observation (x, t_x, n): whole numbers with 0 <= x <= t_x <= n
+ * <= BTYD_BGBB_MAX_N, and t_x = 0 exactly when x = 0 (t_x is the
+ * opportunity of the last transaction, FHS 2010 sec. 2).
+ */
+void
+btyd_check_bgbb(double x, double tx, double n)
+{
+	btyd_check_x(x);
+	btyd_check_finite(tx, "t_x");
+	btyd_check_finite(n, "n");
+	if (n < 0.0 || n != floor(n) || n > BTYD_BGBB_MAX_N)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n must be a whole number of opportunities between 0 and %g", BTYD_BGBB_MAX_N),
+				 errdetail("n is %g.", n)));
+	if (tx < 0.0 || tx != floor(tx) || tx > n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("t_x must be a whole number of opportunities between 0 and n"),
+				 errdetail("t_x is %g and n is %g.", tx, n)));
+	if (x > tx || (x == 0.0) != (tx == 0.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("x and t_x do not fit together: need x <= t_x, and t_x = 0 exactly when x = 0"),
+				 errdetail("x is %g and t_x is %g.", x, tx)));
+}
+
 void
 btyd_check_penalizer(double pen)
 {
@@ -209,12 +237,29 @@ btyd_get_count_model(FunctionCallInfo fcinfo, int argno, const char *fname)
 {
 	BtydModel  *m = btyd_get_model(fcinfo, argno);
 
-	if (m->kind == BTYD_GAMMA_GAMMA)
+	if (m->kind == BTYD_GAMMA_GAMMA || m->kind == BTYD_BGBB)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s needs a bgnbd, mbgnbd or pareto_nbd model, not %s",
 						fname, btyd_kind_name(m->kind)),
+				 m->kind == BTYD_BGBB ?
+				 errhint("Score a bgbb model with bgbb_p_alive() and bgbb_expected_transactions().") :
 				 errhint("Fit one with bgnbd_fit() or pareto_nbd_fit().")));
+	return m;
+}
+
+/* the model must be BG/BB */
+BtydModel *
+btyd_get_bgbb_model(FunctionCallInfo fcinfo, int argno, const char *fname)
+{
+	BtydModel  *m = btyd_get_model(fcinfo, argno);
+
+	if (m->kind != BTYD_BGBB)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s needs a bgbb model, not %s",
+						fname, btyd_kind_name(m->kind)),
+				 errhint("Fit one with bgbb_fit().")));
 	return m;
 }
 
@@ -441,8 +486,10 @@ btyd_model_in(PG_FUNCTION_ARGS)
 		kind = BTYD_GAMMA_GAMMA;
 	else if (strncmp(tp.p, "mbgnbd", 6) == 0)
 		kind = BTYD_MBGNBD;
+	else if (strncmp(tp.p, "bgbb", 4) == 0)
+		kind = BTYD_BGBB;
 	else
-		tp_error(&tp, "Expected bgnbd, mbgnbd, pareto_nbd or gamma_gamma");
+		tp_error(&tp, "Expected bgnbd, mbgnbd, pareto_nbd, gamma_gamma or bgbb");
 	tp.p += strlen(btyd_kind_name(kind));
 	m = btyd_model_new(kind);
 	tp_expect_char(&tp, '(');

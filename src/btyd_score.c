@@ -46,6 +46,16 @@ one_customer(FunctionCallInfo fcinfo, const BtydModel *m)
 		btyd_check_mean_spend(o.tx);
 		o.T = 0.0;
 	}
+	else if (m->kind == BTYD_BGBB)
+	{
+		if (PG_NARGS() != 4)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a bgbb model takes (x, t_x, n)")));
+		o.tx = PG_GETARG_FLOAT8(2);
+		o.T = PG_GETARG_FLOAT8(3);
+		btyd_check_bgbb(o.x, o.tx, o.T);
+	}
 	else
 	{
 		if (PG_NARGS() != 4)
@@ -176,6 +186,50 @@ btyd_expected_cond_sql(PG_FUNCTION_ARGS)
 	btyd_check_triple(x, tx, T);
 	v = btyd_expected_cond(m->kind, m->params, t, x, x == 0.0 ? 0.0 : tx, T);
 	check_result(v, "expected_purchases");
+	PG_RETURN_FLOAT8(v);
+}
+
+/* bgbb_p_alive(model, x, t_x, n): P(alive at opportunity n+1), FHS 2010 eq. (11) */
+PG_FUNCTION_INFO_V1(bgbb_p_alive_sql);
+Datum
+bgbb_p_alive_sql(PG_FUNCTION_ARGS)
+{
+	BtydModel  *m = btyd_get_bgbb_model(fcinfo, 0, "bgbb_p_alive");
+	double		x = PG_GETARG_FLOAT8(1),
+				tx = PG_GETARG_FLOAT8(2),
+				n = PG_GETARG_FLOAT8(3);
+	double		v;
+
+	btyd_check_bgbb(x, tx, n);
+	v = btyd_bgbb_p_alive(m->params, x, tx, n);
+	check_result(v, "bgbb_p_alive");
+	PG_RETURN_FLOAT8(v);
+}
+
+/*
+ * bgbb_expected_transactions(model, n_star, x, t_x, n): expected
+ * transactions in opportunities n+1 .. n+n_star, FHS 2010 eq. (13)
+ */
+PG_FUNCTION_INFO_V1(bgbb_expected_cond_sql);
+Datum
+bgbb_expected_cond_sql(PG_FUNCTION_ARGS)
+{
+	BtydModel  *m = btyd_get_bgbb_model(fcinfo, 0, "bgbb_expected_transactions");
+	double		nstar = PG_GETARG_FLOAT8(1),
+				x = PG_GETARG_FLOAT8(2),
+				tx = PG_GETARG_FLOAT8(3),
+				n = PG_GETARG_FLOAT8(4);
+	double		v;
+
+	btyd_check_finite(nstar, "n_star");
+	if (nstar < 0.0 || nstar != floor(nstar) || nstar > BTYD_BGBB_MAX_N)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n_star must be a whole number of opportunities between 0 and %g", BTYD_BGBB_MAX_N),
+				 errdetail("n_star is %g.", nstar)));
+	btyd_check_bgbb(x, tx, n);
+	v = btyd_bgbb_expected_cond(m->params, nstar, x, tx, n);
+	check_result(v, "bgbb_expected_transactions");
 	PG_RETURN_FLOAT8(v);
 }
 

@@ -128,6 +128,11 @@ btyd_simulate(PG_FUNCTION_ARGS)
 	const double *pr = m->params;
 	double		events = 0.0;
 
+	if (m->kind == BTYD_BGBB)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("btyd_simulate does not simulate a bgbb model"),
+				 errhint("Simulate a bgnbd, mbgnbd, pareto_nbd or gamma_gamma model.")));
 	if (n < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
