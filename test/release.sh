@@ -14,7 +14,16 @@ ok() {
 }
 DEFAULT=$(sed -n "s/^default_version = '\(.*\)'/\1/p" reactivation.control)
 tags=$(git tag -l 'v[0-9]*' 2>/dev/null)
-echo "1..$((6 + $(echo "$tags" | grep -c .)))"
+# the released scripts of each tag: its install script and the upgrade
+# scripts that end at it
+released() {
+	local v=${1#v}
+	git ls-tree --name-only "$1" sql/ 2>/dev/null |
+		grep -E "^sql/reactivation--(${v//./\\.}|[0-9.]+--${v//./\\.})\.sql$"
+}
+nreleased=0
+for t in $tags; do nreleased=$((nreleased + $(released "$t" | grep -c .))); done
+echo "1..$((6 + nreleased))"
 
 meta=$(echo "SELECT (:'meta'::jsonb ->> 'version') || ' ' || (:'meta'::jsonb #>> '{provides,reactivation,version}') || ' ' || (:'meta'::jsonb ->> 'license')" |
 	q -d postgres -v meta="$(cat META.json)" 2>&1)
@@ -35,10 +44,11 @@ ok "the archive holds the build, every install and upgrade script, the sources a
 ok "the archive ships no public data set" "$(echo "$listing" | grep -ciE 'cdnow|rfm_data_orders|example_transactions|donations')" 0
 
 for t in $tags; do
-	f=sql/reactivation--${t#v}.sql
-	if git cat-file -e "$t:$f" 2>/dev/null && git diff --quiet "$t" -- "$f"; then
-		echo "ok $((n += 1)) - $f is byte for byte the script of release $t"
-	else
-		echo "not ok $((n += 1)) - $f is byte for byte the script of release $t"
-	fi
+	for f in $(released "$t"); do
+		if [ -f "$f" ] && git diff --quiet "$t" -- "$f"; then
+			echo "ok $((n += 1)) - $f is byte for byte the script of release $t"
+		else
+			echo "not ok $((n += 1)) - $f is byte for byte the script of release $t"
+		fi
+	done
 done
