@@ -118,6 +118,19 @@ SELECT model_name(model), params(model), round(loglik(model)::numeric, 2) AS log
 SELECT round(sum(expected_purchases(model, 26, c.ph, '2025-06-30', 'week'))::numeric) AS predicted,
        sum(purchase_days(s.ph) - purchase_days(c.ph)) AS actual
 FROM fit, cal c JOIN customer_state s USING (customer_id);
+\echo 'model check: actual against predicted holdout purchase days (to 2025-12-31) by calibration frequency'
+SELECT c.x, c.customers, round(c.actual_holdout::numeric, 2) AS actual, round(c.predicted_holdout::numeric, 2) AS predicted
+FROM fit, LATERAL btyd_calibration_holdout(fit.model, (SELECT array_agg(ph) FROM customer_state),
+                                           '2025-06-30', '2025-12-31', 'week') c;
+\echo 'model check: cumulative repeat purchase days, actual against predicted, every 4 weeks of 2025 (fitted up to 2025-06-30)'
+SELECT t.period_end, round(t.cumulative_actual::numeric) AS cumulative_actual,
+       round(t.cumulative_predicted::numeric) AS cumulative_predicted
+FROM fit, LATERAL btyd_tracking(fit.model, (SELECT array_agg(ph) FROM customer_state),
+                                '2025-06-30', '2025-12-31', 'week') t
+WHERE t.period_end >= '2025-01-01' AND ((t.period_end - DATE '2025-06-30') % 28 = 0 OR t.period_end = '2025-12-31');
+\echo 'P(alive) over frequency and recency for a customer 26 weeks old (a slice of p_alive_matrix)'
+SELECT m.x, round(m.t_x::numeric, 1) AS t_x, round(m.p_alive::numeric, 3) AS p_alive
+FROM fit, LATERAL p_alive_matrix(fit.model, 26, 4, 3) m;
 
 
 \echo
