@@ -60,21 +60,21 @@ FROM fit_rows WHERE x > 0 AND t > 20;
 
 -- stored states: text form, binary COPY, combine, final
 CREATE AGGREGATE fit_state_of(float8, float8, float8) (SFUNC = bgnbd_fit_sfunc, STYPE = btyd_fit_state);
-CREATE TABLE stored_states AS
+CREATE TABLE fit_stored_states AS
 SELECT g, fit_state_of(x, tx, t) AS st FROM (SELECT x, tx, t, (x > 3) AS g FROM fit_rows) s GROUP BY g;
 SELECT g, length(st::text) > 0 AS has_text, st::text::btyd_fit_state::text = st::text AS text_round_trip
-FROM stored_states ORDER BY g;
-CREATE TABLE copied_states (LIKE stored_states);
+FROM fit_stored_states ORDER BY g;
+CREATE TABLE fit_copied_states (LIKE fit_stored_states);
 DO $$
 DECLARE f text := '/tmp/reactivation_btyd_fit_state_' || pg_backend_pid() || '.bin';
 BEGIN
-  EXECUTE format('COPY stored_states TO %L WITH (FORMAT binary)', f);
-  EXECUTE format('COPY copied_states FROM %L WITH (FORMAT binary)', f);
+  EXECUTE format('COPY fit_stored_states TO %L WITH (FORMAT binary)', f);
+  EXECUTE format('COPY fit_copied_states FROM %L WITH (FORMAT binary)', f);
 END $$;
-SELECT a.g, a.st::text = b.st::text AS binary_round_trip FROM stored_states a JOIN copied_states b USING (g) ORDER BY g;
+SELECT a.g, a.st::text = b.st::text AS binary_round_trip FROM fit_stored_states a JOIN fit_copied_states b USING (g) ORDER BY g;
 CREATE AGGREGATE union_fit_states(btyd_fit_state) (
   SFUNC = btyd_fit_combine, STYPE = btyd_fit_state, FINALFUNC = btyd_fit_final, FINALFUNC_MODIFY = READ_WRITE);
-SELECT union_fit_states(st) = (SELECT bg FROM new_fits) AS combined_equal FROM copied_states;
+SELECT union_fit_states(st) = (SELECT bg FROM new_fits) AS combined_equal FROM fit_copied_states;
 SELECT btyd_fit_state_out(fit_state_of(x, tx, t)) FROM (VALUES (0::float8, 0::float8, 4::float8), (2, 3, 4), (2, 3, 4)) v(x, tx, t);
 
 -- corrupt text (22P02) and binary (22P03) values
@@ -93,17 +93,23 @@ SELECT ('\x010100000000000000000000000000000000010000000000000001' || '3ff000000
 -- a good one reads
 SELECT ('\x010100000000000000000000000000000000010000000000000001' || '3ff0000000000000' || '4000000000000000' || '4010000000000000' || '0000000000000001')::btyd_fit_state IS NOT NULL AS good;
 -- binary: the same bytes through COPY (FORMAT binary)
-CREATE TABLE raw_states (st bytea);
-INSERT INTO raw_states VALUES (decode('010100000000000000000000000000000000020000000000000001' || '3ff0000000000000' || '4000000000000000' || '4010000000000000' || '0000000000000001', 'hex'));
-CREATE TABLE bad_states (st btyd_fit_state);
+CREATE TABLE fit_raw_states (st bytea);
+INSERT INTO fit_raw_states VALUES (decode('010100000000000000000000000000000000020000000000000001' || '3ff0000000000000' || '4000000000000000' || '4010000000000000' || '0000000000000001', 'hex'));
+CREATE TABLE fit_bad_states (st btyd_fit_state);
 DO $$
 DECLARE f text := '/tmp/reactivation_btyd_fit_state_raw_' || pg_backend_pid() || '.bin';
 BEGIN
-  EXECUTE format('COPY raw_states TO %L WITH (FORMAT binary)', f);
-  EXECUTE format('COPY bad_states FROM %L WITH (FORMAT binary)', f);
+  EXECUTE format('COPY fit_raw_states TO %L WITH (FORMAT binary)', f);
+  EXECUTE format('COPY fit_bad_states FROM %L WITH (FORMAT binary)', f);
 END $$;
 \set VERBOSITY default
 -- states of different models do not combine
 CREATE AGGREGATE pn_state_of(float8, float8, float8) (SFUNC = pareto_nbd_fit_sfunc, STYPE = btyd_fit_state);
 SELECT union_fit_states(st) FROM (SELECT fit_state_of(1, 2, 3) AS st UNION ALL
   SELECT pn_state_of(1, 2, 3)) s;
+DROP AGGREGATE pn_state_of(float8, float8, float8), fit_state_of(float8, float8, float8),
+  union_fit_states(btyd_fit_state), old_bgnbd_fit(float8, float8, float8),
+  old_pareto_nbd_fit(float8, float8, float8, float8), old_gamma_gamma_fit(float8, float8);
+DROP FUNCTION old_bg_sfunc(internal, float8, float8, float8), old_pn_sfunc(internal, float8, float8, float8, float8),
+  old_gg_sfunc(internal, float8, float8), old_final(internal);
+DROP TABLE fit_rows, old_fits, new_fits, fit_stored_states, fit_copied_states, fit_raw_states, fit_bad_states;
