@@ -552,3 +552,540 @@ btyd_fit_final(PG_FUNCTION_ARGS)
 	btyd_model_validate(m, ERRCODE_INTERNAL_ERROR);
 	PG_RETURN_POINTER(m);
 }
+
+/* ---------------------------------------------------------------------
+ * btyd_fit_state: the fitting aggregates' state as a real SQL type (0.2.1)
+ *
+ * As rfm_breaks_state (src/scoring.c): Citus runs a custom aggregate as
+ * worker_partial_agg on the shards only when its state type has I/O and a
+ * combine function.  In memory the state is an expanded object
+ * (utils/expandeddatum.h) whose memory context is a child of the aggregate
+ * context, so nodeAgg adopts it without copying and the per-row path is the
+ * same append as with `internal`; it is flattened only when it leaves the
+ * aggregate.
+ *
+ * Flat image (varlena, double-aligned):
+ *	int32 vl_len_, int32 version (1), int32 kind, int32 pen_set,
+ *	float8 penalizer, int64 ncust, int64 n, BtydObs obs[n] (sorted, merged)
+ * Binary form: the 0.1 serialized partial state (btyd_fit_serialize).
+ * Text form: \x and the binary form in hexadecimal.
+ * ---------------------------------------------------------------------
+ */
+#include "utils/builtins.h"
+#include "utils/expandeddatum.h"
+
+typedef struct FitFlat
+{
+	int32		vl_len_;
+	int32		version;
+	int32		kind;
+	int32		pen_set;
+	float8		penalizer;
+	int64		ncust;
+	int64		n;
+	BtydObs		obs[FLEXIBLE_ARRAY_MEMBER];
+} FitFlat;
+
+#define FIT_FLAT_SIZE(n)	(offsetof(FitFlat, obs) + sizeof(BtydObs) * (Size) (n))
+#define FIT_FLAT_MAX_N		((int64) ((MaxAllocSize - offsetof(FitFlat, obs)) / sizeof(BtydObs)))
+
+typedef struct FitExpanded
+{
+	ExpandedObjectHeader hdr;
+	BtydFitState st;
+} FitExpanded;
+
+static Size fit_get_flat_size(ExpandedObjectHeader *eohptr);
+static void fit_flatten_into(ExpandedObjectHeader *eohptr, void *result, Size allocated_size);
+
+static const ExpandedObjectMethods fit_methods = {
+	fit_get_flat_size,
+	fit_flatten_into
+};
+
+/* compacting does not change the multiset of observations the state stands for */
+static Size
+fit_get_flat_size(ExpandedObjectHeader *eohptr)
+{
+	FitExpanded *fe = (FitExpanded *) eohptr;
+
+	fit_state_compact(&fe->st);
+	if (fe->st.n > FIT_FLAT_MAX_N)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("btyd fit state of " INT64_FORMAT " distinct observations is too large to pass on",
+						fe->st.n),
+				 errhint("Round the times (days or weeks) so that customers share observations.")));
+	return FIT_FLAT_SIZE(fe->st.n);
+}
+
+static void
+fit_flatten_into(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
+{
+	FitExpanded *fe = (FitExpanded *) eohptr;
+	FitFlat    *f = (FitFlat *) result;
+
+	Assert(allocated_size == FIT_FLAT_SIZE(fe->st.n));
+	memset(f, 0, offsetof(FitFlat, obs));
+	SET_VARSIZE(f, allocated_size);
+	f->version = FIT_STATE_VERSION;
+	f->kind = fe->st.kind;
+	f->pen_set = fe->st.pen_set ? 1 : 0;
+	f->penalizer = fe->st.penalizer;
+	f->ncust = fe->st.ncust;
+	f->n = fe->st.n;
+	memcpy(f->obs, fe->st.obs, sizeof(BtydObs) * fe->st.n);
+}
+
+static FitExpanded *
+fit_expanded_new(MemoryContext parent, int kind)
+{
+	MemoryContext objcxt = AllocSetContextCreate(parent, "btyd_fit_state",
+												 ALLOCSET_SMALL_SIZES);
+	FitExpanded *fe = MemoryContextAllocZero(objcxt, sizeof(FitExpanded));
+
+	EOH_init_header(&fe->hdr, &fit_methods, objcxt);
+	fe->st.kind = kind;
+	fe->st.ctx = objcxt;
+	fe->st.cap = FIT_STATE_MIN_CAP;
+	fe->st.obs = MemoryContextAlloc(objcxt, sizeof(BtydObs) * FIT_STATE_MIN_CAP);
+	return fe;
+}
+
+static void corrupt_fit_state(int code, const char *detail) pg_attribute_noreturn();
+
+static void
+corrupt_fit_state(int code, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(code),
+			 errmsg("invalid btyd_fit_state value"),
+			 errdetail("%s", detail)));
+}
+
+/* the header and entry checks of btyd_fit_deserialize, with an error code */
+static void
+fit_check_header(int code, int kind, int pen_set, double pen, int64 ncust, int64 n)
+{
+	if (kind < BTYD_BGNBD || kind > BTYD_MAX_KIND)
+		corrupt_fit_state(code, "Unknown model kind.");
+	if (pen_set < 0 || pen_set > 1 || !isfinite(pen) || pen < 0.0)
+		corrupt_fit_state(code, "Bad penalizer.");
+	if (ncust < 0 || n < 0 || n > ncust || (double) ncust > 9.0e15)
+		corrupt_fit_state(code, "Bad customer or entry count.");
+}
+
+static void
+fit_check_entry(int code, int kind, double x, double tx, double T, int64 cnt, int64 left)
+{
+	if (!isfinite(x) || x < 0.0 || x != floor(x) || x > BTYD_MAX_X
+		|| !isfinite(tx) || !isfinite(T) || cnt <= 0 || cnt > left)
+		corrupt_fit_state(code, "Bad entry.");
+	if (kind == BTYD_GAMMA_GAMMA)
+	{
+		if (x == 0.0 || !(tx > 0.0) || T != 0.0)
+			corrupt_fit_state(code, "Bad gamma_gamma entry.");
+	}
+	else if (T < 0.0 || tx < 0.0 || tx > T || (x == 0.0 && tx != 0.0))
+		corrupt_fit_state(code, "Bad (x, t_x, T) entry.");
+	else if (kind == BTYD_BGBB &&
+			 (x > tx || (tx == 0.0) != (x == 0.0) || tx != floor(tx)
+			  || T != floor(T) || T > BTYD_BGBB_MAX_N))
+		corrupt_fit_state(code, "Bad bgbb (x, t_x, n) entry.");
+}
+
+/* check a flat image (stored, or from a parallel worker) before use */
+static void
+fit_flat_check(const FitFlat *f)
+{
+	Size		len = VARSIZE(f);
+	int64		i,
+				total = 0;
+
+	if (len < offsetof(FitFlat, obs))
+		corrupt_fit_state(ERRCODE_DATA_CORRUPTED, "The value is too short.");
+	if (f->version != FIT_STATE_VERSION)
+		corrupt_fit_state(ERRCODE_DATA_CORRUPTED, "Unknown state version.");
+	fit_check_header(ERRCODE_DATA_CORRUPTED, f->kind, f->pen_set, f->penalizer, f->ncust, f->n);
+	if (len != FIT_FLAT_SIZE(f->n))
+		corrupt_fit_state(ERRCODE_DATA_CORRUPTED, "The entry count does not match the length.");
+	for (i = 0; i < f->n; i++)
+	{
+		const BtydObs *o = &f->obs[i];
+
+		if (o->w != floor(o->w) || !(o->w >= 1.0) || o->w > 9.0e15)
+			corrupt_fit_state(ERRCODE_DATA_CORRUPTED, "Bad entry count.");
+		fit_check_entry(ERRCODE_DATA_CORRUPTED, f->kind, o->x, o->tx, o->T,
+						(int64) o->w, f->ncust - total);
+		total += (int64) o->w;
+	}
+	if (total != f->ncust)
+		corrupt_fit_state(ERRCODE_DATA_CORRUPTED, "The customer count does not match the entries.");
+}
+
+/*
+ * A read-only view of a state datum: the expanded object's state, or a
+ * state whose obs point into the checked flat image.
+ */
+static bool
+fit_view(Datum d, BtydFitState *view)
+{
+	if (VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)))
+	{
+		FitExpanded *fe = (FitExpanded *) DatumGetEOHP(d);
+
+		if (fe->hdr.eoh_methods != &fit_methods)
+			elog(ERROR, "expanded object is not a btyd_fit_state");
+		*view = fe->st;
+		return true;
+	}
+	else
+	{
+		FitFlat    *f = (FitFlat *) PG_DETOAST_DATUM(d);
+
+		fit_flat_check(f);
+		memset(view, 0, sizeof(*view));
+		view->kind = f->kind;
+		view->pen_set = f->pen_set != 0;
+		view->penalizer = f->penalizer;
+		view->ncust = f->ncust;
+		view->obs = f->obs;
+		view->n = view->cap = f->n;
+		view->ctx = CurrentMemoryContext;
+		return false;
+	}
+}
+
+/* append the observations of src (a view) to st */
+static void
+fit_state_append(BtydFitState *st, const BtydFitState *src)
+{
+	int64		i;
+
+	if (st->kind != src->kind)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("btyd fit states of different models cannot be combined")));
+	if (src->pen_set)
+		fit_state_set_penalizer(st, src->penalizer);
+	for (i = 0; i < src->n; i++)
+		fit_state_add(st, src->obs[i].x, src->obs[i].tx, src->obs[i].T, (int64) src->obs[i].w);
+}
+
+/* our read-write expanded object, or a new expanded copy in aggcxt */
+static FitExpanded *
+fit_rw_state(Datum d, MemoryContext aggcxt)
+{
+	BtydFitState view;
+	FitExpanded *fe;
+
+	if (VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)))
+	{
+		fe = (FitExpanded *) DatumGetEOHP(d);
+		if (fe->hdr.eoh_methods == &fit_methods)
+			return fe;
+	}
+	fit_view(d, &view);
+	fe = fit_expanded_new(aggcxt, view.kind);
+	fit_state_append(&fe->st, &view);
+	return fe;
+}
+
+/*
+ * Call an 0.1 transition function (which works on a BtydFitState pointer)
+ * with the expanded state's BtydFitState in argument 0, then wrap the
+ * result.  The 0.1 functions create a plain state on the first row; it is
+ * moved into a new expanded object then.
+ */
+static Datum
+fit_state_sfunc_common(FunctionCallInfo fcinfo, PGFunction old_sfunc, int kind)
+{
+	MemoryContext aggcxt = ra_agg_context(fcinfo, "btyd fit transition function");
+	FitExpanded *fe = PG_ARGISNULL(0) ? NULL : fit_rw_state(PG_GETARG_DATUM(0), aggcxt);
+	Datum		r;
+
+	if (fe != NULL && fe->st.kind != kind)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("btyd fit state is of another model")));
+	fcinfo->args[0].value = fe ? PointerGetDatum(&fe->st) : (Datum) 0;
+	fcinfo->args[0].isnull = (fe == NULL);
+	fcinfo->isnull = false;
+	r = old_sfunc(fcinfo);
+	if (fcinfo->isnull)
+		PG_RETURN_NULL();
+	if (fe == NULL)
+	{
+		BtydFitState *plain = (BtydFitState *) DatumGetPointer(r);
+
+		fe = fit_expanded_new(aggcxt, kind);
+		fit_state_append(&fe->st, plain);
+		pfree(plain->obs);
+		pfree(plain);
+	}
+	PG_RETURN_DATUM(EOHPGetRWDatum(&fe->hdr));
+}
+
+PG_FUNCTION_INFO_V1(bgnbd_fit_state_sfunc);
+Datum
+bgnbd_fit_state_sfunc(PG_FUNCTION_ARGS)
+{
+	return fit_state_sfunc_common(fcinfo, bgnbd_fit_sfunc, BTYD_BGNBD);
+}
+
+PG_FUNCTION_INFO_V1(pareto_nbd_fit_state_sfunc);
+Datum
+pareto_nbd_fit_state_sfunc(PG_FUNCTION_ARGS)
+{
+	return fit_state_sfunc_common(fcinfo, pareto_nbd_fit_sfunc, BTYD_PARETO_NBD);
+}
+
+PG_FUNCTION_INFO_V1(mbgnbd_fit_state_sfunc);
+Datum
+mbgnbd_fit_state_sfunc(PG_FUNCTION_ARGS)
+{
+	return fit_state_sfunc_common(fcinfo, mbgnbd_fit_sfunc, BTYD_MBGNBD);
+}
+
+PG_FUNCTION_INFO_V1(bgbb_fit_state_sfunc);
+Datum
+bgbb_fit_state_sfunc(PG_FUNCTION_ARGS)
+{
+	return fit_state_sfunc_common(fcinfo, bgbb_fit_sfunc, BTYD_BGBB);
+}
+
+PG_FUNCTION_INFO_V1(gamma_gamma_fit_state_sfunc);
+Datum
+gamma_gamma_fit_state_sfunc(PG_FUNCTION_ARGS)
+{
+	return fit_state_sfunc_common(fcinfo, gamma_gamma_fit_sfunc, BTYD_GAMMA_GAMMA);
+}
+
+/* combine: the right state (flat, from text, or expanded) appended to the left */
+PG_FUNCTION_INFO_V1(btyd_fit_state_combine);
+Datum
+btyd_fit_state_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt = ra_agg_context(fcinfo, "btyd_fit_state_combine");
+	BtydFitState b;
+	FitExpanded *fe;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	fit_view(PG_GETARG_DATUM(1), &b);
+	if (PG_ARGISNULL(0))
+		fe = fit_expanded_new(aggcxt, b.kind);
+	else
+		fe = fit_rw_state(PG_GETARG_DATUM(0), aggcxt);
+	fit_state_append(&fe->st, &b);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&fe->hdr));
+}
+
+/*
+ * final: the 0.1 final function on the state (its own expanded object is
+ * compacted in place: FINALFUNC_MODIFY = READ_WRITE; a flat value is
+ * copied into a plain state first).
+ */
+PG_FUNCTION_INFO_V1(btyd_fit_state_final);
+Datum
+btyd_fit_state_final(PG_FUNCTION_ARGS)
+{
+	BtydFitState view;
+	BtydFitState *st;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	if (fit_view(PG_GETARG_DATUM(0), &view))
+		st = &((FitExpanded *) DatumGetEOHP(PG_GETARG_DATUM(0)))->st;
+	else
+	{
+		st = fit_state_new(CurrentMemoryContext, view.kind);
+		fit_state_append(st, &view);
+	}
+	fcinfo->args[0].value = PointerGetDatum(st);
+	return btyd_fit_final(fcinfo);
+}
+
+/* binary form of a state: the 0.1 serialized partial state */
+static bytea *
+fit_state_to_bytes(BtydFitState *view)
+{
+	StringInfoData buf;
+	int64		i;
+
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, FIT_STATE_VERSION);
+	pq_sendbyte(&buf, view->kind);
+	pq_sendbyte(&buf, view->pen_set ? 1 : 0);
+	pq_sendfloat8(&buf, view->penalizer);
+	pq_sendint64(&buf, view->ncust);
+	pq_sendint64(&buf, view->n);
+	for (i = 0; i < view->n; i++)
+	{
+		pq_sendfloat8(&buf, view->obs[i].x);
+		pq_sendfloat8(&buf, view->obs[i].tx);
+		pq_sendfloat8(&buf, view->obs[i].T);
+		pq_sendint64(&buf, (int64) view->obs[i].w);
+	}
+	return pq_endtypsend(&buf);
+}
+
+/* read the binary form strictly into a flat image; code: 22P02 or 22P03 */
+static FitFlat *
+fit_state_from_bytes(const char *data, int len, int code)
+{
+	int			kind,
+				pen_set;
+	double		pen;
+	int64		ncust,
+				n,
+				i,
+				total = 0;
+	FitFlat    *f;
+	const char *p = data;
+
+	if (len < 3 + 8 + 8 + 8)
+		corrupt_fit_state(code, "The value is too short.");
+	if ((uint8) p[0] != FIT_STATE_VERSION)
+		corrupt_fit_state(code, "Unknown state version.");
+	kind = (uint8) p[1];
+	pen_set = (uint8) p[2];
+	p += 3;
+	{
+		StringInfoData buf;
+
+		buf.data = (char *) p;
+		buf.len = len - 3;
+		buf.maxlen = buf.len;
+		buf.cursor = 0;
+		pen = pq_getmsgfloat8(&buf);
+		ncust = pq_getmsgint64(&buf);
+		n = pq_getmsgint64(&buf);
+		fit_check_header(code, kind, pen_set, pen, ncust, n);
+		if (n > (buf.len - buf.cursor) / 32 || (int64) (buf.len - buf.cursor) != n * 32)
+			corrupt_fit_state(code, "The entry count does not match the length.");
+		f = palloc_extended(FIT_FLAT_SIZE(n), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		SET_VARSIZE(f, FIT_FLAT_SIZE(n));
+		f->version = FIT_STATE_VERSION;
+		f->kind = kind;
+		f->pen_set = pen_set;
+		f->penalizer = pen;
+		f->ncust = ncust;
+		f->n = n;
+		for (i = 0; i < n; i++)
+		{
+			double		x = pq_getmsgfloat8(&buf);
+			double		tx = pq_getmsgfloat8(&buf);
+			double		T = pq_getmsgfloat8(&buf);
+			int64		cnt = pq_getmsgint64(&buf);
+
+			fit_check_entry(code, kind, x, tx, T, cnt, ncust - total);
+			if (i > 0)
+			{
+				BtydObs		o = {x, tx, T, 0};
+
+				if (obs_cmp(&f->obs[i - 1], &o) >= 0)
+					corrupt_fit_state(code, "Entries must be distinct and in order.");
+			}
+			total += cnt;
+			f->obs[i].x = x + 0.0;
+			f->obs[i].tx = tx + 0.0;
+			f->obs[i].T = T + 0.0;
+			f->obs[i].w = (double) cnt;
+		}
+	}
+	if (total != ncust)
+		corrupt_fit_state(code, "The customer count does not match the entries.");
+	return f;
+}
+
+PG_FUNCTION_INFO_V1(btyd_fit_state_send);
+Datum
+btyd_fit_state_send(PG_FUNCTION_ARGS)
+{
+	BtydFitState view;
+
+	if (fit_view(PG_GETARG_DATUM(0), &view))
+		fit_state_compact(&((FitExpanded *) DatumGetEOHP(PG_GETARG_DATUM(0)))->st),
+			fit_view(PG_GETARG_DATUM(0), &view);
+	PG_RETURN_BYTEA_P(fit_state_to_bytes(&view));
+}
+
+PG_FUNCTION_INFO_V1(btyd_fit_state_recv);
+Datum
+btyd_fit_state_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	FitFlat    *f = fit_state_from_bytes(buf->data + buf->cursor, buf->len - buf->cursor,
+										 ERRCODE_INVALID_BINARY_REPRESENTATION);
+
+	buf->cursor = buf->len;
+	PG_RETURN_POINTER(f);
+}
+
+PG_FUNCTION_INFO_V1(btyd_fit_state_out);
+Datum
+btyd_fit_state_out(PG_FUNCTION_ARGS)
+{
+	BtydFitState view;
+	bytea	   *b;
+	Size		len;
+	char	   *out;
+
+	if (fit_view(PG_GETARG_DATUM(0), &view))
+		fit_state_compact(&((FitExpanded *) DatumGetEOHP(PG_GETARG_DATUM(0)))->st),
+			fit_view(PG_GETARG_DATUM(0), &view);
+	b = fit_state_to_bytes(&view);
+	len = VARSIZE(b) - VARHDRSZ;
+	out = palloc_extended(len * 2 + 3, MCXT_ALLOC_HUGE);
+	out[0] = '\\';
+	out[1] = 'x';
+	len = hex_encode(VARDATA(b), len, out + 2);
+	out[len + 2] = '\0';
+	PG_RETURN_CSTRING(out);
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+PG_FUNCTION_INFO_V1(btyd_fit_state_in);
+Datum
+btyd_fit_state_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	size_t		slen = strlen(str);
+	char	   *bytes;
+	size_t		i,
+				nb;
+
+	if (slen < 2 || str[0] != '\\' || str[1] != 'x' || (slen - 2) % 2 != 0
+		|| slen - 2 > (size_t) PG_INT32_MAX)
+		corrupt_fit_state(ERRCODE_INVALID_TEXT_REPRESENTATION,
+						  "A btyd_fit_state is written as \\x and an even number of hexadecimal digits.");
+	nb = (slen - 2) / 2;
+	bytes = palloc_extended(Max(nb, 1), MCXT_ALLOC_HUGE);
+	for (i = 0; i < nb; i++)
+	{
+		int			hi = hexval(str[2 + 2 * i]),
+					lo = hexval(str[3 + 2 * i]);
+
+		if (hi < 0 || lo < 0)
+			corrupt_fit_state(ERRCODE_INVALID_TEXT_REPRESENTATION,
+							  "A btyd_fit_state is written as \\x and an even number of hexadecimal digits.");
+		bytes[i] = (char) ((hi << 4) | lo);
+	}
+	PG_RETURN_POINTER(fit_state_from_bytes(bytes, (int) nb, ERRCODE_INVALID_TEXT_REPRESENTATION));
+}

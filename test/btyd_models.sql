@@ -20,8 +20,8 @@ SELECT is_empty(
 SELECT is(
   (SELECT count(*)::int FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
    WHERE p.proname IN ('bgnbd_fit', 'pareto_nbd_fit', 'gamma_gamma_fit')
-     AND a.aggcombinefn <> 0 AND a.aggserialfn <> 0 AND a.aggdeserialfn <> 0 AND p.proparallel = 's'),
-  6, 'six fitting aggregates (with and without penalizer), all parallel with combine/serial/deserial');
+     AND a.aggcombinefn <> 0 AND a.aggtranstype = 'btyd_fit_state'::regtype AND p.proparallel = 's'),
+  6, 'six fitting aggregates (with and without penalizer), all parallel with a combine function over btyd_fit_state');
 
 -- analytic BG/NBD gradient against central differences of the log-likelihood
 CREATE TEMP TABLE gcases AS

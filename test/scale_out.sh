@@ -69,7 +69,7 @@ same_rows() {
 	                     WHERE a.$key IS NULL OR b.$key IS NULL)"
 }
 
-echo "1..18"
+echo "1..21"
 
 # --- stored breaks: a reference table (a copy on every node), as a nightly
 # job keeps them
@@ -173,6 +173,35 @@ ok $(( shipped > 0 && shipped < total * 8 ? 0 : 1 )) \
 is "$(c -c "SELECT rfm_breaks_final(st) = (SELECT rfm_breaks(v) FROM unnest('{3,1,2,2,9}'::float8[]) v)
 	FROM (SELECT st::text::rfm_breaks_state AS st FROM (SELECT '{\"n\": 5, \"mode\": \"quantile\", \"values\": [1,2,3,9], \"counts\": [1,2,1,1]}'::rfm_breaks_state AS st) a) b")" \
 	"t" "the text form of a state reads back and gives the breaks of its values"
+
+# --- BTYD fits (btyd_fit_state since 0.2.1): partial on the shards, the
+# same model as on one node (btyd_model's =)
+FITS="SELECT bgnbd_fit(btyd_x(ph, '$AS_OF', 'week'), btyd_t_x(ph, '$AS_OF', 'week'), btyd_t(ph, '$AS_OF', 'week')) AS bg,
+             pareto_nbd_fit(btyd_x(ph, '$AS_OF', 'week'), btyd_t_x(ph, '$AS_OF', 'week'), btyd_t(ph, '$AS_OF', 'week'), 0.001) AS pn,
+             gamma_gamma_fit(btyd_x(ph, '$AS_OF'), CASE WHEN rfm_monetary(ph) > 0 THEN rfm_monetary(ph) / purchase_days(ph) END) AS gg
+      FROM $PER_CUSTOMER"
+plan=$(c -c "EXPLAIN (VERBOSE, COSTS OFF) $FITS" 2>&1)
+task=$(printf '%s\n' "$plan" | grep -m1 '^ *Query: ')
+top=$(printf '%s\n' "$plan" | sed -n 2p)
+missing=""
+for p in "worker_partial_agg('public.bgnbd_fit(double precision,double precision,double precision)'" \
+	"worker_partial_agg('public.pareto_nbd_fit(double precision,double precision,double precision,double precision)'" \
+	"worker_partial_agg('public.gamma_gamma_fit(double precision,double precision)'"; do
+	case "$task" in *"$p"*) ;; *) missing="$missing $p" ;; esac
+done
+case "$top" in *coord_combine_agg*) ;; *) missing="$missing coord_combine_agg" ;; esac
+ok "$([ -z "$missing" ] && echo 0 || echo 1)" \
+	"bgnbd_fit, pareto_nbd_fit and gamma_gamma_fit run as partial aggregates on the shards, combined on the coordinator" \
+	"missing:$missing"
+c -c "DROP TABLE IF EXISTS fits_s" -c "CREATE TABLE fits_s (bg btyd_model, pn btyd_model, gg btyd_model)"
+s -c "COPY ($FITS) TO STDOUT" | c -c "COPY fits_s FROM STDIN"
+is "$(c -c "SELECT f.bg = s.bg, f.pn = s.pn, f.gg = s.gg, (f.bg).n_customers > 0 FROM ($FITS) f, fits_s s")" \
+	"t|t|t|t" "the fits on the cluster equal the single node's models (=)"
+FIT_BY_STAGE="SELECT lifecycle_stage(ph, '$AS_OF') AS stage,
+                     bgnbd_fit(btyd_x(ph, '$AS_OF', 'week'), btyd_t_x(ph, '$AS_OF', 'week'), btyd_t(ph, '$AS_OF', 'week'))::text AS bg
+              FROM $PER_CUSTOMER GROUP BY 1 ORDER BY 1"
+is "$(c -c "$FIT_BY_STAGE")" "$(s -c "$FIT_BY_STAGE")" "bgnbd_fit grouped by lifecycle stage equals the single node's"
+c -c "DROP TABLE fits_s"
 
 # --- 10-14: the nightly refresh on a distributed customer_state
 FIRST="INSERT INTO customer_state

@@ -36,7 +36,7 @@ FROM hist;
 CREATE VIEW scored_v AS
 SELECT customer_id, rfm_score(rfm_monetary(ph), (SELECT rfm_breaks(rfm_monetary(ph)) FROM hist)) AS m FROM hist;"
 
-echo "1..7"
+echo "1..9"
 q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 q -d "$db" -c "CREATE EXTENSION reactivation"
 fresh=$(q -d "$db" -c "$AGGS")
@@ -58,4 +58,26 @@ is "$(q -d "$db" -c "SELECT aggtranstype::regtype FROM pg_aggregate WHERE aggfno
 	"rfm_breaks_state" "rfm_breaks keeps its state in rfm_breaks_state"
 is "$(q -d "$db" -c "SELECT aggtranstype::regtype FROM pg_aggregate WHERE aggfnoid = 'churn_rate(purchase_history, date, date)'::regprocedure")" \
 	"bigint[]" "churn_rate keeps its bigint[] state (a real type with a combine function already)"
+
+# 0.2.1 gives the BTYD fits btyd_fit_state: a view over every fit made under
+# 0.2.0 keeps its answers through ALTER EXTENSION ... UPDATE TO '0.2.1'
+FAGGS="SELECT string_agg(format('%s %s %s %s %s %s', p.oid::regprocedure, a.aggtransfn::regprocedure,
+                 a.aggtranstype::regtype, a.aggcombinefn::regprocedure, a.aggserialfn, a.aggfinalmodify), '; '
+                 ORDER BY p.oid::regprocedure::text)
+      FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+      WHERE p.proname IN ('bgnbd_fit', 'pareto_nbd_fit', 'mbgnbd_fit', 'gamma_gamma_fit', 'bgbb_fit')"
+q -d "$db" -c "DROP EXTENSION reactivation CASCADE" -c "CREATE EXTENSION reactivation"
+ffresh=$(q -d "$db" -c "$FAGGS")
+q -d "$db" -c "DROP EXTENSION reactivation CASCADE" -c "CREATE EXTENSION reactivation VERSION '0.2.0'"
+q -d "$db" -c "$VIEWS" -c "CREATE VIEW fits_v AS
+SELECT bgnbd_fit(x, tx, t)::text AS bg, bgnbd_fit(x, tx, t, 0.01)::text AS bgp,
+       pareto_nbd_fit(x, tx, t)::text AS pn, pareto_nbd_fit(x, tx, t, 0.01)::text AS pnp,
+       mbgnbd_fit(x, tx, t)::text AS mb, gamma_gamma_fit(x, m)::text AS gg,
+       bgbb_fit(least(x, 6), least(x, 6), 6)::text AS bb, bgbb_fit(least(x, 6), least(x, 6), 6, 2::bigint)::text AS bbc
+FROM (SELECT btyd_x(ph, '2026-01-01', 'week')::float8 AS x, btyd_t_x(ph, '2026-01-01', 'week') AS tx,
+             btyd_t(ph, '2026-01-01', 'week') AS t, rfm_monetary(ph) / purchase_days(ph) AS m FROM hist) s"
+before=$(q -d "$db" -c "SELECT * FROM fits_v")
+q -d "$db" -c "ALTER EXTENSION reactivation UPDATE TO '0.2.1'" 2>&1
+is "$(q -d "$db" -c "SELECT * FROM fits_v" 2>&1)" "$before" "a view over every fit gives the same models after the update from 0.2.0"
+is "$(q -d "$db" -c "$FAGGS")" "$ffresh" "after the update from 0.2.0 the fits are those of a fresh 0.2.1 (btyd_fit_state)"
 q -d postgres -c "DROP DATABASE $db"

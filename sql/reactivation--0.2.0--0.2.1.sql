@@ -1,0 +1,144 @@
+/* reactivation--0.2.0--0.2.1.sql */
+
+\echo Use "ALTER EXTENSION reactivation UPDATE TO '0.2.1'" to load this file. \quit
+
+-- ==== Scale out (Citus): the BTYD fits with a real state type ====
+--
+-- As rfm_breaks in 0.2.0: bgnbd_fit, pareto_nbd_fit, mbgnbd_fit,
+-- gamma_gamma_fit and bgbb_fit keep their state in btyd_fit_state (an
+-- expanded object in memory), so Citus runs them as worker_partial_agg on
+-- the shards and combines the partial states on the coordinator instead of
+-- fetching every row.  CREATE OR REPLACE AGGREGATE keeps each aggregate's
+-- OID (views over the fits keep working); the 0.1 / 0.2.0 support functions
+-- over internal are then dropped (their C symbols stay in the library).
+
+CREATE TYPE btyd_fit_state;
+
+CREATE FUNCTION btyd_fit_state_in(cstring) RETURNS btyd_fit_state
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION btyd_fit_state_out(btyd_fit_state) RETURNS cstring
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION btyd_fit_state_recv(internal) RETURNS btyd_fit_state
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION btyd_fit_state_send(btyd_fit_state) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE btyd_fit_state (
+	INPUT = btyd_fit_state_in, OUTPUT = btyd_fit_state_out,
+	RECEIVE = btyd_fit_state_recv, SEND = btyd_fit_state_send,
+	INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended);
+COMMENT ON TYPE btyd_fit_state IS
+	'Transition state of the BTYD fits: model kind, penalizer, customer count and the distinct observations with their counts; text form \\x and the binary form in hexadecimal';
+COMMENT ON FUNCTION btyd_fit_state_in(cstring) IS 'Text input of btyd_fit_state';
+COMMENT ON FUNCTION btyd_fit_state_out(btyd_fit_state) IS 'Text output of btyd_fit_state';
+COMMENT ON FUNCTION btyd_fit_state_recv(internal) IS 'Binary input of btyd_fit_state';
+COMMENT ON FUNCTION btyd_fit_state_send(btyd_fit_state) IS 'Binary output of btyd_fit_state';
+
+CREATE FUNCTION btyd_fit_combine(btyd_fit_state, btyd_fit_state) RETURNS btyd_fit_state
+	AS 'MODULE_PATHNAME', 'btyd_fit_state_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION btyd_fit_final(btyd_fit_state) RETURNS btyd_model
+	AS 'MODULE_PATHNAME', 'btyd_fit_state_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION btyd_fit_combine(btyd_fit_state, btyd_fit_state) IS
+	'Combine function of the BTYD fits: the union of two states (parallel workers, Citus shards)';
+COMMENT ON FUNCTION btyd_fit_final(btyd_fit_state) IS
+	'Final function of the BTYD fits: the fitted btyd_model; NULL when the state holds no customer';
+
+CREATE FUNCTION bgnbd_fit_sfunc(btyd_fit_state, double precision, double precision, double precision) RETURNS btyd_fit_state
+	AS 'MODULE_PATHNAME', 'bgnbd_fit_state_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION bgnbd_fit_sfunc(btyd_fit_state, double precision, double precision, double precision) IS
+	'Transition function of bgnbd_fit(x, t_x, T)';
+CREATE FUNCTION bgnbd_fit_sfunc(btyd_fit_state, double precision, double precision, double precision, double precision) RETURNS btyd_fit_state
+	AS 'MODULE_PATHNAME', 'bgnbd_fit_state_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION bgnbd_fit_sfunc(btyd_fit_state, double precision, double precision, double precision, double precision) IS
+	'Transition function of bgnbd_fit(x, t_x, T, penalizer)';
+CREATE OR REPLACE AGGREGATE bgnbd_fit(x double precision, t_x double precision, "T" double precision) (
+	SFUNC = bgnbd_fit_sfunc, STYPE = btyd_fit_state,
+	FINALFUNC = btyd_fit_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = btyd_fit_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE bgnbd_fit(x double precision, t_x double precision, "T" double precision, penalizer double precision) (
+	SFUNC = bgnbd_fit_sfunc, STYPE = btyd_fit_state,
+	FINALFUNC = btyd_fit_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = btyd_fit_combine, PARALLEL = SAFE);
+
+CREATE FUNCTION pareto_nbd_fit_sfunc(btyd_fit_state, double precision, double precision, double precision) RETURNS btyd_fit_state
+	AS 'MODULE_PATHNAME', 'pareto_nbd_fit_state_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION pareto_nbd_fit_sfunc(btyd_fit_state, double precision, double precision, double precision) IS
+	'Transition function of pareto_nbd_fit(x, t_x, T)';
+CREATE FUNCTION pareto_nbd_fit_sfunc(btyd_fit_state, double precision, double precision, double precision, double precision) RETURNS btyd_fit_state
+	AS 'MODULE_PATHNAME', 'pareto_nbd_fit_state_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION pareto_nbd_fit_sfunc(btyd_fit_state, double precision, double precision, double precision, double precision) IS
+	'Transition function of pareto_nbd_fit(x, t_x, T, penalizer)';
+CREATE OR REPLACE AGGREGATE pareto_nbd_fit(x double precision, t_x double precision, "T" double precision) (
+	SFUNC = pareto_nbd_fit_sfunc, STYPE = btyd_fit_state,
+	FINALFUNC = btyd_fit_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = btyd_fit_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE pareto_nbd_fit(x double precision, t_x double precision, "T" double precision, penalizer double precision) (
+	SFUNC = pareto_nbd_fit_sfunc, STYPE = btyd_fit_state,
+	FINALFUNC = btyd_fit_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = btyd_fit_combine, PARALLEL = SAFE);
+
+CREATE FUNCTION mbgnbd_fit_sfunc(btyd_fit_state, double precision, double precision, double precision) RETURNS btyd_fit_state
+	AS 'MODULE_PATHNAME', 'mbgnbd_fit_state_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mbgnbd_fit_sfunc(btyd_fit_state, double precision, double precision, double precision) IS
+	'Transition function of mbgnbd_fit(x, t_x, T)';
+CREATE FUNCTION mbgnbd_fit_sfunc(btyd_fit_state, double precision, double precision, double precision, double precision) RETURNS btyd_fit_state
+	AS 'MODULE_PATHNAME', 'mbgnbd_fit_state_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mbgnbd_fit_sfunc(btyd_fit_state, double precision, double precision, double precision, double precision) IS
+	'Transition function of mbgnbd_fit(x, t_x, T, penalizer)';
+CREATE OR REPLACE AGGREGATE mbgnbd_fit(x double precision, t_x double precision, "T" double precision) (
+	SFUNC = mbgnbd_fit_sfunc, STYPE = btyd_fit_state,
+	FINALFUNC = btyd_fit_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = btyd_fit_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE mbgnbd_fit(x double precision, t_x double precision, "T" double precision, penalizer double precision) (
+	SFUNC = mbgnbd_fit_sfunc, STYPE = btyd_fit_state,
+	FINALFUNC = btyd_fit_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = btyd_fit_combine, PARALLEL = SAFE);
+
+CREATE FUNCTION gamma_gamma_fit_sfunc(btyd_fit_state, double precision, double precision) RETURNS btyd_fit_state
+	AS 'MODULE_PATHNAME', 'gamma_gamma_fit_state_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION gamma_gamma_fit_sfunc(btyd_fit_state, double precision, double precision) IS
+	'Transition function of gamma_gamma_fit(x, mean_spend)';
+CREATE FUNCTION gamma_gamma_fit_sfunc(btyd_fit_state, double precision, double precision, double precision) RETURNS btyd_fit_state
+	AS 'MODULE_PATHNAME', 'gamma_gamma_fit_state_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION gamma_gamma_fit_sfunc(btyd_fit_state, double precision, double precision, double precision) IS
+	'Transition function of gamma_gamma_fit(x, mean_spend, penalizer)';
+CREATE OR REPLACE AGGREGATE gamma_gamma_fit(x double precision, mean_spend double precision) (
+	SFUNC = gamma_gamma_fit_sfunc, STYPE = btyd_fit_state,
+	FINALFUNC = btyd_fit_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = btyd_fit_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE gamma_gamma_fit(x double precision, mean_spend double precision, penalizer double precision) (
+	SFUNC = gamma_gamma_fit_sfunc, STYPE = btyd_fit_state,
+	FINALFUNC = btyd_fit_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = btyd_fit_combine, PARALLEL = SAFE);
+
+CREATE FUNCTION bgbb_fit_sfunc(btyd_fit_state, double precision, double precision, double precision) RETURNS btyd_fit_state
+	AS 'MODULE_PATHNAME', 'bgbb_fit_state_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION bgbb_fit_sfunc(btyd_fit_state, double precision, double precision, double precision) IS
+	'Transition function of bgbb_fit(x, t_x, n)';
+CREATE FUNCTION bgbb_fit_sfunc(btyd_fit_state, double precision, double precision, double precision, bigint) RETURNS btyd_fit_state
+	AS 'MODULE_PATHNAME', 'bgbb_fit_state_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION bgbb_fit_sfunc(btyd_fit_state, double precision, double precision, double precision, bigint) IS
+	'Transition function of bgbb_fit(x, t_x, n, count)';
+CREATE OR REPLACE AGGREGATE bgbb_fit(x double precision, t_x double precision, n double precision) (
+	SFUNC = bgbb_fit_sfunc, STYPE = btyd_fit_state,
+	FINALFUNC = btyd_fit_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = btyd_fit_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE bgbb_fit(x double precision, t_x double precision, n double precision, count bigint) (
+	SFUNC = bgbb_fit_sfunc, STYPE = btyd_fit_state,
+	FINALFUNC = btyd_fit_final, FINALFUNC_MODIFY = READ_WRITE,
+	COMBINEFUNC = btyd_fit_combine, PARALLEL = SAFE);
+
+DROP FUNCTION bgnbd_fit_sfunc(internal, double precision, double precision, double precision);
+DROP FUNCTION bgnbd_fit_sfunc(internal, double precision, double precision, double precision, double precision);
+DROP FUNCTION pareto_nbd_fit_sfunc(internal, double precision, double precision, double precision);
+DROP FUNCTION pareto_nbd_fit_sfunc(internal, double precision, double precision, double precision, double precision);
+DROP FUNCTION mbgnbd_fit_sfunc(internal, double precision, double precision, double precision);
+DROP FUNCTION mbgnbd_fit_sfunc(internal, double precision, double precision, double precision, double precision);
+DROP FUNCTION gamma_gamma_fit_sfunc(internal, double precision, double precision);
+DROP FUNCTION gamma_gamma_fit_sfunc(internal, double precision, double precision, double precision);
+DROP FUNCTION bgbb_fit_sfunc(internal, double precision, double precision, double precision);
+DROP FUNCTION bgbb_fit_sfunc(internal, double precision, double precision, double precision, bigint);
+DROP FUNCTION btyd_fit_combine(internal, internal);
+DROP FUNCTION btyd_fit_serialize(internal);
+DROP FUNCTION btyd_fit_deserialize(bytea, internal);
+DROP FUNCTION btyd_fit_final(internal);
