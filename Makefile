@@ -39,6 +39,7 @@ REGRESS = \
 	numeric_layout \
 	io \
 	merge \
+	merge_state \
 	timezone \
 	bad_input \
 	parallel \

@@ -3,7 +3,7 @@
 --
 --   psql -v seed=0.29 -f bench/gen_email_events.sql
 --
--- 92% of customers gave an email address; they subscribe on the day of
+-- 92% of customers gave an email address (psql variable email_share); they subscribe on the day of
 -- their first order and get a newsletter every week until 2025-12-31 (a
 -- customer's own weekday, 09:00 UTC).  97% of sends are delivered, 2% soft-bounce.  How a
 -- subscriber reads depends on a persona drawn once per customer:
@@ -28,6 +28,13 @@
 \else
 \set seed 0.29
 \endif
+-- share of customers with an email address (a smaller share keeps the
+-- events of a very large order table to a manageable size; the draws, and so
+-- every subscriber that remains, are the same)
+\if :{?email_share}
+\else
+\set email_share 0.92
+\endif
 
 SET max_parallel_workers_per_gather = 0;   -- one process: random() in a fixed order
 SET TimeZone = 'UTC';
@@ -50,7 +57,7 @@ FROM (SELECT customer_id, start_day, active_days, random() AS has_email,
                    (max(ordered_at) AT TIME ZONE 'UTC')::date
                      - (min(ordered_at) AT TIME ZONE 'UTC')::date AS active_days
             FROM orders GROUP BY customer_id ORDER BY customer_id) o) c
-WHERE has_email < 0.92;
+WHERE has_email < :email_share;
 
 CREATE TABLE email_subscriptions AS
 SELECT customer_id, DATE '2024-01-01' + start_day AS subscribed_on FROM email_personas;

@@ -62,7 +62,33 @@ CREATE FUNCTION bench01.final(internal) RETURNS float8[]
   AS '\$libdir/reactivation', 'rfm_breaks_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE bench01.rfm_breaks(float8) (SFUNC = bench01.sfunc, STYPE = internal,
   FINALFUNC = bench01.final, FINALFUNC_MODIFY = READ_WRITE, COMBINEFUNC = bench01.combine,
-  SERIALFUNC = bench01.ser, DESERIALFUNC = bench01.deser, PARALLEL = SAFE);"
+  SERIALFUNC = bench01.ser, DESERIALFUNC = bench01.deser, PARALLEL = SAFE);
+CREATE FUNCTION bench01.ph_sfunc(internal, purchase_history) RETURNS internal
+  AS '\$libdir/reactivation', 'purchase_history_merge_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bench01.ph_combine(internal, internal) RETURNS internal
+  AS '\$libdir/reactivation', 'purchase_history_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bench01.ph_ser(internal) RETURNS bytea
+  AS '\$libdir/reactivation', 'purchase_history_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bench01.ph_deser(bytea, internal) RETURNS internal
+  AS '\$libdir/reactivation', 'purchase_history_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bench01.ph_final(internal) RETURNS purchase_history
+  AS '\$libdir/reactivation', 'purchase_history_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE bench01.merge(purchase_history) (SFUNC = bench01.ph_sfunc, STYPE = internal,
+  FINALFUNC = bench01.ph_final, FINALFUNC_MODIFY = READ_ONLY, COMBINEFUNC = bench01.ph_combine,
+  SERIALFUNC = bench01.ph_ser, DESERIALFUNC = bench01.ph_deser, PARALLEL = SAFE);
+CREATE FUNCTION bench01.bg_sfunc(internal, float8, float8, float8) RETURNS internal
+  AS '\$libdir/reactivation', 'bgnbd_fit_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bench01.fit_combine(internal, internal) RETURNS internal
+  AS '\$libdir/reactivation', 'btyd_fit_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bench01.fit_ser(internal) RETURNS bytea
+  AS '\$libdir/reactivation', 'btyd_fit_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bench01.fit_deser(bytea, internal) RETURNS internal
+  AS '\$libdir/reactivation', 'btyd_fit_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bench01.fit_final(internal) RETURNS btyd_model
+  AS '\$libdir/reactivation', 'btyd_fit_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE bench01.bgnbd_fit(float8, float8, float8) (SFUNC = bench01.bg_sfunc, STYPE = internal,
+  FINALFUNC = bench01.fit_final, COMBINEFUNC = bench01.fit_combine,
+  SERIALFUNC = bench01.fit_ser, DESERIALFUNC = bench01.fit_deser, PARALLEL = SAFE);"
 q -p "${PORTS[0]}" -d single -c "$BREAKS" -c "$FILL" -c "$V01"
 q -p "${PORTS[0]}" -d citus -c "$BREAKS" -c "SELECT create_reference_table('score_breaks')" -c "$FILL" >/dev/null
 for p in "${PORTS[@]}"; do
@@ -124,7 +150,7 @@ fi
 if want 2; then
 echo
 echo "## 2. bytes moved to the coordinator (loopback bytes received, min of 3) and time (ms, median of 3)"
-echo "| aggregate | before (0.1: internal state, rows fetched) | after (0.2: partial states) | result equal |"
+echo "| aggregate | before (internal state, rows fetched) | after (partial states) | result equal |"
 echo "|---|---|---|---|"
 PER="(SELECT customer_id, purchase_history(ordered_at, amount) AS ph FROM orders GROUP BY 1) h"
 measure() {	# measure QUERY -> "bytes ms"
@@ -154,12 +180,12 @@ row "rfm_breaks x3 by lifecycle stage" \
 	"SELECT lifecycle_stage(ph, '$AS_OF'), rfm_breaks(recency_days(ph, '$AS_OF')::float8), rfm_breaks(purchase_days(ph)::float8), rfm_breaks(rfm_monetary(ph)) FROM $PER GROUP BY 1 ORDER BY 1"
 row "churn_rate (bigint[] state since 0.1)" \
 	"SELECT churn_rate(ph, '2025-06-01', '$AS_OF') FROM $PER" "SELECT churn_rate(ph, '2025-06-01', '$AS_OF') FROM $PER"
-row "bgnbd_fit (internal state, not changed here)" \
-	"SELECT params(bgnbd_fit(btyd_x(ph, '$AS_OF', 'week'), btyd_t_x(ph, '$AS_OF', 'week'), btyd_t(ph, '$AS_OF', 'week'))) FROM $PER" \
+row "bgnbd_fit (weeks; btyd_fit_state since 0.2.1)" \
+	"SELECT params(bench01.bgnbd_fit(btyd_x(ph, '$AS_OF', 'week'), btyd_t_x(ph, '$AS_OF', 'week'), btyd_t(ph, '$AS_OF', 'week'))) FROM $PER" \
 	"SELECT params(bgnbd_fit(btyd_x(ph, '$AS_OF', 'week'), btyd_t_x(ph, '$AS_OF', 'week'), btyd_t(ph, '$AS_OF', 'week'))) FROM $PER"
-row "merge(ph) by lifecycle stage (internal state, not changed here)" \
-	"SELECT lifecycle_stage(ph, '$AS_OF'), orders(merge(ph)) FROM $PER GROUP BY 1 ORDER BY 1" \
-	"SELECT lifecycle_stage(ph, '$AS_OF'), orders(merge(ph)) FROM $PER GROUP BY 1 ORDER BY 1"
+row "merge(ph) by lifecycle stage (purchase_history state since 0.2.1)" \
+	"SELECT lifecycle_stage(ph, '$AS_OF'), orders(bench01.merge(ph)), revenue_between(bench01.merge(ph), '2000-01-01', '2100-01-01') FROM $PER GROUP BY 1 ORDER BY 1" \
+	"SELECT lifecycle_stage(ph, '$AS_OF'), orders(merge(ph)), revenue_between(merge(ph), '2000-01-01', '2100-01-01') FROM $PER GROUP BY 1 ORDER BY 1"
 fi
 
 if want 3; then

@@ -8,7 +8,8 @@
 #
 #   scripts/citus.sh build    # build and install Citus if missing (below)
 #   scripts/citus.sh start    # build if needed, (re)create the nodes, load; prints the env
-#   scripts/citus.sh load     # (re)load the data (RA_CUSTOMERS customers, default 2000)
+#   scripts/citus.sh load     # (re)load the data (RA_CUSTOMERS customers, default 2000;
+#                             # RA_EMAIL_SHARE of them with email, default 0.92)
 #   scripts/citus.sh stop     # stop and remove the nodes
 #   scripts/citus.sh env      # print PGHOST/PGPORT/PGUSER exports for the coordinator
 #
@@ -187,7 +188,7 @@ load() {
 		-c "DROP TABLE IF EXISTS orders, orders_random, email_events, email_subscriptions, email_personas"
 	q "$PORT" single -v customers="$CUSTOMERS" -v seed=0.17 -f bench/gen_orders.sql >/dev/null
 	q "$PORT" single -c "DROP TABLE orders_random"
-	q "$PORT" single -v seed=0.29 -f bench/gen_email_events.sql >/dev/null
+	q "$PORT" single -v seed=0.29 -v email_share="${RA_EMAIL_SHARE:-0.92}" -f bench/gen_email_events.sql >/dev/null
 	q "$PORT" citus >/dev/null <<SQL
 SET client_min_messages = warning;
 DROP TABLE IF EXISTS orders, email_events;

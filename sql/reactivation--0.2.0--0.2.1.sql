@@ -142,3 +142,45 @@ DROP FUNCTION btyd_fit_combine(internal, internal);
 DROP FUNCTION btyd_fit_serialize(internal);
 DROP FUNCTION btyd_fit_deserialize(bytea, internal);
 DROP FUNCTION btyd_fit_final(internal);
+
+-- ==== Scale out (Citus): merge() with the value type as its state ====
+--
+-- merge(purchase_history) and merge(engagement_history) keep their state in
+-- the value type itself (a read-write expanded object in memory, the stored
+-- value between processes and nodes), so Citus runs merge() grouped by a
+-- segment as worker_partial_agg on the shards and combines one merged
+-- history per group and shard on the coordinator, instead of fetching every
+-- customer's history.  One function is both transition and combine function
+-- (a fold, exactly as ||).  CREATE OR REPLACE AGGREGATE keeps the OIDs, so
+-- views over merge() keep working; the transition functions over internal
+-- are then dropped (their C symbols stay in the library; the combine,
+-- serialize and deserialize functions stay: the building aggregates use
+-- them).
+
+CREATE FUNCTION purchase_history_merge_state(purchase_history, purchase_history) RETURNS purchase_history
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION purchase_history_merge_final(purchase_history) RETURNS purchase_history
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION purchase_history_merge_state(purchase_history, purchase_history) IS
+	'Transition and combine function of merge(purchase_history): folds a history into the state; aggregate context only';
+COMMENT ON FUNCTION purchase_history_merge_final(purchase_history) IS
+	'Final function of merge(purchase_history): the stored value of the state';
+CREATE OR REPLACE AGGREGATE merge(purchase_history) (
+	SFUNC = purchase_history_merge_state, STYPE = purchase_history, SSPACE = 128,
+	FINALFUNC = purchase_history_merge_final, FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = purchase_history_merge_state, PARALLEL = SAFE);
+DROP FUNCTION purchase_history_merge_sfunc(internal, purchase_history);
+
+CREATE FUNCTION engagement_history_merge_state(engagement_history, engagement_history) RETURNS engagement_history
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION engagement_history_merge_final(engagement_history) RETURNS engagement_history
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION engagement_history_merge_state(engagement_history, engagement_history) IS
+	'Transition and combine function of merge(engagement_history): folds a history into the state; aggregate context only';
+COMMENT ON FUNCTION engagement_history_merge_final(engagement_history) IS
+	'Final function of merge(engagement_history): the stored value of the state';
+CREATE OR REPLACE AGGREGATE merge(engagement_history) (
+	SFUNC = engagement_history_merge_state, STYPE = engagement_history, SSPACE = 512,
+	FINALFUNC = engagement_history_merge_final, FINALFUNC_MODIFY = READ_ONLY,
+	COMBINEFUNC = engagement_history_merge_state, PARALLEL = SAFE);
+DROP FUNCTION engagement_history_merge_sfunc(internal, engagement_history);

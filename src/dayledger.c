@@ -7,6 +7,7 @@
 #include "dayledger.h"
 
 #include "libpq/pqformat.h"
+#include "utils/expandeddatum.h"
 #include "utils/memutils.h"
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
@@ -44,6 +45,7 @@ struct DlArena
 	void	   *freelist[ARENA_NCLASSES];	/* by size / ARENA_GRAIN */
 	struct DlArena **slot;		/* cache slot pointing at us, or NULL */
 	MemoryContextCallback reset_cb;
+	MemoryContext xctx;			/* eoh_context of the expanded states, or NULL */
 };
 
 typedef struct ArenaCache
@@ -813,4 +815,184 @@ dl_concat(FunctionCallInfo fcinfo, const DlFamily *f)
 
 	sa = f->merge(sa, sb);
 	PG_RETURN_POINTER(f->to_value(sa));
+}
+
+/* ---------------------------------------------------------------------------
+ * merge(<type>) with the value type as its state (0.2.1)
+ *
+ * Citus combines an aggregate on the coordinator only when its state type is
+ * a real type with text I/O, so merge() keeps its state in the family's own
+ * type: in memory a read-write expanded object (utils/expandeddatum.h)
+ * wrapping the same ledger as before, which the transition function changes
+ * in place; between processes and nodes, and on disk, the stored value.  The
+ * one function serves as transition and combine function: both fold a value
+ * into the state, exactly as ||.
+ *
+ * nodeAgg (and Citus' worker_partial_agg) keep a read-write expanded object
+ * returned by a transition function as the group's state when its
+ * eoh_context is a child of the aggregate context, and delete it only when
+ * the function returns another object.  A context per group would cost over
+ * a kilobyte each (merge() grouped by customer has millions of groups), so
+ * every state of an aggregate context shares one empty child context, and
+ * the wrappers and ledgers come from the arena: the functions below always
+ * return the group's own object once it exists, so nothing ever deletes
+ * it, and everything goes when the aggregate context is reset.
+ * ------------------------------------------------------------------------- */
+
+typedef struct DlExpanded
+{
+	ExpandedObjectHeader hdr;
+	const DlFamily *f;
+	DlHead	   *st;				/* the ledger, in the arena or the context */
+	struct varlena *flat;		/* the stored value, from get_flat_size to
+								 * flatten_into; in hdr.eoh_context */
+} DlExpanded;
+
+static Size dlx_get_flat_size(ExpandedObjectHeader *eohptr);
+static void dlx_flatten_into(ExpandedObjectHeader *eohptr, void *result,
+							 Size allocated_size);
+
+static const ExpandedObjectMethods dlx_methods = {
+	dlx_get_flat_size,
+	dlx_flatten_into
+};
+
+static Size
+dlx_get_flat_size(ExpandedObjectHeader *eohptr)
+{
+	DlExpanded *x = (DlExpanded *) eohptr;
+
+	Assert(x->hdr.eoh_methods == &dlx_methods);
+	if (x->flat == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(x->hdr.eoh_context);
+
+		x->flat = x->f->to_value(x->st);
+		MemoryContextSwitchTo(old);
+	}
+	return VARSIZE(x->flat);
+}
+
+static void
+dlx_flatten_into(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
+{
+	DlExpanded *x = (DlExpanded *) eohptr;
+	Size		size = dlx_get_flat_size(eohptr);
+
+	if (allocated_size != size)
+		elog(ERROR, "wrong size for a flattened %s: %zu, not %zu",
+			 x->f->ops_of(x->st)->type_name, allocated_size, size);
+	memcpy(result, x->flat, size);
+	pfree(x->flat);
+	x->flat = NULL;
+}
+
+/*
+ * dlx_of
+ *		The expanded state behind datum d when it is one of family f's (read-
+ *		write only when rw), else NULL: a flat value, or another object.
+ */
+static DlExpanded *
+dlx_of(Datum d, const DlFamily *f, bool rw)
+{
+	DlExpanded *x;
+
+	if (rw ? !VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)) :
+		!VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)))
+		return NULL;
+	x = (DlExpanded *) DatumGetEOHP(d);
+	if (x->hdr.eoh_methods != &dlx_methods || x->f != f)
+		return NULL;
+	return x;
+}
+
+/*
+ * dlx_new
+ *		A new expanded state holding stored value v, in aggregate context
+ *		aggctx: the wrapper and the ledger from the context's arena, the
+ *		context shared by the states of aggctx.
+ */
+static DlExpanded *
+dlx_new(FunctionCallInfo fcinfo, MemoryContext aggctx, const DlFamily *f,
+		const struct varlena *v)
+{
+	DlArena    *arena = dl_arena_for(fcinfo, &fcinfo->flinfo->fn_extra, aggctx);
+	DlExpanded *x;
+
+	if (arena->xctx == NULL)
+		arena->xctx = AllocSetContextCreate(aggctx, "reactivation merge states",
+											ALLOCSET_SMALL_SIZES);
+	x = arena_alloc(arena, TYPEALIGN(ARENA_GRAIN, sizeof(DlExpanded)));
+	EOH_init_header(&x->hdr, &dlx_methods, arena->xctx);
+	x->f = f;
+	x->flat = NULL;
+	x->st = f->from_value(arena, aggctx, v);
+	return x;
+}
+
+/*
+ * dl_merge_state
+ *		merge(<type>)'s transition and combine function: fold the right value
+ *		(a stored value, a partial state from a worker or from Citus' text,
+ *		or one of these expanded states) into the left state and return the
+ *		state, read-write expanded.  NULL values are skipped; a NULL or flat
+ *		left state starts a new expanded one.  Never returns a new object for
+ *		a state that already is one (see above).
+ */
+Datum
+dl_merge_state(FunctionCallInfo fcinfo, const DlFamily *f)
+{
+	MemoryContext aggctx = ra_agg_context(fcinfo, "merge transition");
+	DlExpanded *x = NULL;
+	DlExpanded *bx;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	if (!PG_ARGISNULL(0))
+	{
+		x = dlx_of(PG_GETARG_DATUM(0), f, true);
+		if (x == NULL)
+			x = dlx_new(fcinfo, aggctx, f, PG_DETOAST_DATUM(PG_GETARG_DATUM(0)));
+	}
+	else
+	{
+		x = dlx_new(fcinfo, aggctx, f, PG_DETOAST_DATUM(PG_GETARG_DATUM(1)));
+		PG_RETURN_DATUM(EOHPGetRWDatum(&x->hdr));
+	}
+	if (x->flat != NULL)
+	{
+		pfree(x->flat);
+		x->flat = NULL;
+	}
+	bx = dlx_of(PG_GETARG_DATUM(1), f, false);
+	if (bx != NULL)
+		x->st = f->merge(x->st, bx->st);
+	else
+	{
+		DlHead	   *b = f->from_value(NULL, CurrentMemoryContext,
+									  PG_DETOAST_DATUM(PG_GETARG_DATUM(1)));
+
+		x->st = f->merge(x->st, b);
+		dl_release(b, f->ops_of(b));
+	}
+	PG_RETURN_DATUM(EOHPGetRWDatum(&x->hdr));
+}
+
+/*
+ * dl_merge_final
+ *		merge(<type>)'s final function: the stored value of the state (read
+ *		only: the ledger may be sorted in place, its value does not change).
+ */
+Datum
+dl_merge_final(FunctionCallInfo fcinfo, const DlFamily *f)
+{
+	DlExpanded *x = dlx_of(PG_GETARG_DATUM(0), f, false);
+
+	if (x != NULL)
+		PG_RETURN_POINTER(f->to_value(x->st));
+	PG_RETURN_POINTER(PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0)));
 }

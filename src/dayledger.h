@@ -104,6 +104,8 @@ extern Datum dl_agg_serialize(FunctionCallInfo fcinfo, const DlFamily *f);
 extern Datum dl_agg_deserialize(FunctionCallInfo fcinfo, const DlFamily *f);
 extern Datum dl_agg_final(FunctionCallInfo fcinfo, const DlFamily *f);
 extern Datum dl_concat(FunctionCallInfo fcinfo, const DlFamily *f);
+extern Datum dl_merge_state(FunctionCallInfo fcinfo, const DlFamily *f);
+extern Datum dl_merge_final(FunctionCallInfo fcinfo, const DlFamily *f);
 extern DlArena *dl_arena_for(FunctionCallInfo fcinfo, void **cache_slot,
 							 MemoryContext ctx);
 extern DlHead *dl_create(DlArena *arena, MemoryContext ctx, const DlOps *ops,
@@ -157,7 +159,8 @@ dl_slot(DlHead **hp, const DlOps *ops, int32 day)
  *		The SQL-callable merge transition, combine, serialize, deserialize,
  *		final and || of a family, named <prefix>_merge_sfunc, _combine,
  *		_serialize, _deserialize, _final and _concat (the C symbols of the
- *		released install scripts), each calling its skeleton with family.
+ *		released install scripts), and merge()'s state functions since 0.2.1,
+ *		_merge_state and _merge_final, each calling its skeleton with family.
  */
 #define DL_FAMILY_FUNCTION(prefix, suffix, skeleton, family) \
 	PG_FUNCTION_INFO_V1(prefix##_##suffix); \
@@ -170,6 +173,8 @@ dl_slot(DlHead **hp, const DlOps *ops, int32 day)
 	DL_FAMILY_FUNCTION(prefix, serialize, dl_agg_serialize, family) \
 	DL_FAMILY_FUNCTION(prefix, deserialize, dl_agg_deserialize, family) \
 	DL_FAMILY_FUNCTION(prefix, final, dl_agg_final, family) \
-	DL_FAMILY_FUNCTION(prefix, concat, dl_concat, family)
+	DL_FAMILY_FUNCTION(prefix, concat, dl_concat, family) \
+	DL_FAMILY_FUNCTION(prefix, merge_state, dl_merge_state, family) \
+	DL_FAMILY_FUNCTION(prefix, merge_final, dl_merge_final, family)
 
 #endif							/* DAYLEDGER_H */

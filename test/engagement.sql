@@ -34,7 +34,7 @@ SELECT is_empty($$SELECT sig FROM eng_funcs WHERE prokind = 'f' AND NOT proisstr
 	AND proname NOT IN ('clicks_no_purchase', 'sunset_candidate', 'sends_since_last_response',
 		'winback_exhausted', 'reactivation_target')
 	AND proname NOT LIKE 'engagement\_history\_%sfunc%' AND proname NOT IN
-		('engagement_history_combine', 'engagement_history_final')$$,
+		('engagement_history_combine', 'engagement_history_final', 'engagement_history_merge_state')$$,
 	'measures are STRICT except those taking an optional purchase_history');
 SELECT is_empty($$SELECT aggfnoid::text FROM pg_aggregate
 	WHERE aggfnoid::text IN ('engagement_history', 'merge')

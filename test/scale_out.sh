@@ -27,8 +27,8 @@ ok() {	# ok CONDITION-STATUS DESCRIPTION [DIAGNOSTIC]
 		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
 	fi
 }
-is() {	# is GOT WANT DESCRIPTION
-	if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3" "got '$1', want '$2'"; fi
+is() {	# is GOT WANT DESCRIPTION (an empty GOT, e.g. a failed query, fails)
+	if [ -n "$1" ] && [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3" "got '$1', want '$2'"; fi
 }
 
 # plan_pushed QUERY PATTERN...: the whole query runs on the shards (the plan
@@ -69,7 +69,7 @@ same_rows() {
 	                     WHERE a.$key IS NULL OR b.$key IS NULL)"
 }
 
-echo "1..21"
+echo "1..28"
 
 # --- stored breaks: a reference table (a copy on every node), as a nightly
 # job keeps them
@@ -202,6 +202,44 @@ FIT_BY_STAGE="SELECT lifecycle_stage(ph, '$AS_OF') AS stage,
               FROM $PER_CUSTOMER GROUP BY 1 ORDER BY 1"
 is "$(c -c "$FIT_BY_STAGE")" "$(s -c "$FIT_BY_STAGE")" "bgnbd_fit grouped by lifecycle stage equals the single node's"
 c -c "DROP TABLE fits_s"
+FITS2="SELECT mbgnbd_fit(btyd_x(ph, '$AS_OF', 'week'), btyd_t_x(ph, '$AS_OF', 'week'), btyd_t(ph, '$AS_OF', 'week'), 0.001)::text AS mbg,
+              bgbb_fit(least(purchase_days(ph) - 1, 6)::float8, least(purchase_days(ph) - 1, 6)::float8, 6)::text AS bb
+       FROM $PER_CUSTOMER"
+plan=$(c -c "EXPLAIN (VERBOSE, COSTS OFF) $FITS2" 2>&1)
+task=$(printf '%s\n' "$plan" | grep -m1 '^ *Query: ')
+missing=""
+for p in "worker_partial_agg('public.mbgnbd_fit(double precision,double precision,double precision,double precision)'" \
+	"worker_partial_agg('public.bgbb_fit(double precision,double precision,double precision)'"; do
+	case "$task" in *"$p"*) ;; *) missing="$missing $p" ;; esac
+done
+ok "$([ -z "$missing" ] && echo 0 || echo 1)" \
+	"mbgnbd_fit and bgbb_fit run as partial aggregates on the shards" "missing:$missing"
+is "$(c -c "$FITS2")" "$(s -c "$FITS2")" "mbgnbd_fit and bgbb_fit on the cluster equal the single node's models"
+
+# --- merge() (the value type as its state since 0.2.1): one merged history
+# per group and shard travels, not every customer's history
+MERGE_BY_STAGE="SELECT lifecycle_stage(ph, '$AS_OF') AS stage, merge(ph)::text AS merged, count(*)
+                FROM $PER_CUSTOMER GROUP BY 1 ORDER BY 1"
+plan=$(c -c "EXPLAIN (VERBOSE, COSTS OFF) $MERGE_BY_STAGE" 2>&1)
+task=$(printf '%s\n' "$plan" | grep -m1 '^ *Query: ')
+case "$task" in *"worker_partial_agg('public.merge(public.purchase_history)'"*) st=0 ;; *) st=1 ;; esac
+ok $st "merge(purchase_history) grouped by lifecycle stage is partial on the shards" "$plan"
+is "$(c -c "$MERGE_BY_STAGE")" "$(s -c "$MERGE_BY_STAGE")" "merge(purchase_history) grouped by lifecycle stage equals the single node's"
+MERGE_EH="SELECT engagement_tier(eh, '$AS_OF') AS tier, merge(eh)::text AS merged, count(*)
+          FROM (SELECT customer_id, engagement_history(event_type, occurred_at) AS eh
+                FROM email_events GROUP BY 1) e GROUP BY 1 ORDER BY 1"
+plan=$(c -c "EXPLAIN (VERBOSE, COSTS OFF) $MERGE_EH" 2>&1)
+task=$(printf '%s\n' "$plan" | grep -m1 '^ *Query: ')
+case "$task" in *"worker_partial_agg('public.merge(public.engagement_history)'"*) st=0 ;; *) st=1 ;; esac
+ok $st "merge(engagement_history) grouped by engagement tier is partial on the shards" "$plan"
+is "$(c -c "$MERGE_EH")" "$(s -c "$MERGE_EH")" "merge(engagement_history) grouped by engagement tier equals the single node's"
+read -r shipped per_customer <<<"$(c -F ' ' -c "SELECT (SELECT sum(result::bigint) FROM run_command_on_shards('orders',
+	\$q\$SELECT sum(octet_length(m::text)) FROM (SELECT lifecycle_stage(ph, '$AS_OF') AS g,
+	  worker_partial_agg('public.merge(public.purchase_history)'::regprocedure, ph) AS m
+	  FROM (SELECT customer_id, purchase_history(ordered_at, amount) AS ph FROM %s GROUP BY 1) h GROUP BY 1) p\$q\$)),
+	(SELECT sum(octet_length(ph::text)) FROM $PER_CUSTOMER)")"
+ok $(( shipped > 0 && shipped * 4 < per_customer ? 0 : 1 )) \
+	"a shard ships one merged history per stage: $shipped bytes of text against $per_customer for every customer's history"
 
 # --- 10-14: the nightly refresh on a distributed customer_state
 FIRST="INSERT INTO customer_state

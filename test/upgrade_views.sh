@@ -36,7 +36,7 @@ FROM hist;
 CREATE VIEW scored_v AS
 SELECT customer_id, rfm_score(rfm_monetary(ph), (SELECT rfm_breaks(rfm_monetary(ph)) FROM hist)) AS m FROM hist;"
 
-echo "1..9"
+echo "1..11"
 q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 q -d "$db" -c "CREATE EXTENSION reactivation"
 fresh=$(q -d "$db" -c "$AGGS")
@@ -65,7 +65,7 @@ FAGGS="SELECT string_agg(format('%s %s %s %s %s %s', p.oid::regprocedure, a.aggt
                  a.aggtranstype::regtype, a.aggcombinefn::regprocedure, a.aggserialfn, a.aggfinalmodify), '; '
                  ORDER BY p.oid::regprocedure::text)
       FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
-      WHERE p.proname IN ('bgnbd_fit', 'pareto_nbd_fit', 'mbgnbd_fit', 'gamma_gamma_fit', 'bgbb_fit')"
+      WHERE p.proname IN ('bgnbd_fit', 'pareto_nbd_fit', 'mbgnbd_fit', 'gamma_gamma_fit', 'bgbb_fit', 'merge')"
 q -d "$db" -c "DROP EXTENSION reactivation CASCADE" -c "CREATE EXTENSION reactivation"
 ffresh=$(q -d "$db" -c "$FAGGS")
 q -d "$db" -c "DROP EXTENSION reactivation CASCADE" -c "CREATE EXTENSION reactivation VERSION '0.2.0'"
@@ -76,8 +76,19 @@ SELECT bgnbd_fit(x, tx, t)::text AS bg, bgnbd_fit(x, tx, t, 0.01)::text AS bgp,
        bgbb_fit(least(x, 6), least(x, 6), 6)::text AS bb, bgbb_fit(least(x, 6), least(x, 6), 6, 2::bigint)::text AS bbc
 FROM (SELECT btyd_x(ph, '2026-01-01', 'week')::float8 AS x, btyd_t_x(ph, '2026-01-01', 'week') AS tx,
              btyd_t(ph, '2026-01-01', 'week') AS t, rfm_monetary(ph) / purchase_days(ph) AS m FROM hist) s"
+# 0.2.1 also gives merge() the history types as its states
+q -d "$db" -c "CREATE VIEW merged_v AS
+SELECT customer_id % 5 AS seg, merge(ph)::text AS ph, count(*) FROM hist GROUP BY 1" -c "CREATE VIEW emerged_v AS
+SELECT e.seg, merge(e.eh)::text AS eh FROM (SELECT c % 3 AS seg, engagement_history(k, DATE '2024-01-01' + c % 50) AS eh
+       FROM generate_series(1, 40) c, unnest('{sent,open,click}'::email_event[]) k GROUP BY c) e GROUP BY 1"
 before=$(q -d "$db" -c "SELECT * FROM fits_v")
+mbefore=$(q -d "$db" -c "SELECT * FROM merged_v ORDER BY seg" -c "SELECT * FROM emerged_v ORDER BY seg")
 q -d "$db" -c "ALTER EXTENSION reactivation UPDATE TO '0.2.1'" 2>&1
 is "$(q -d "$db" -c "SELECT * FROM fits_v" 2>&1)" "$before" "a view over every fit gives the same models after the update from 0.2.0"
-is "$(q -d "$db" -c "$FAGGS")" "$ffresh" "after the update from 0.2.0 the fits are those of a fresh 0.2.1 (btyd_fit_state)"
+is "$(q -d "$db" -c "SELECT * FROM merged_v ORDER BY seg" -c "SELECT * FROM emerged_v ORDER BY seg" 2>&1)" "$mbefore" \
+	"views over merge(purchase_history) and merge(engagement_history) give the same histories after the update from 0.2.0"
+is "$(q -d "$db" -c "SELECT string_agg(aggtranstype::regtype::text, ',' ORDER BY aggtranstype::regtype::text) FROM pg_aggregate
+	WHERE aggfnoid IN ('merge(purchase_history)'::regprocedure, 'merge(engagement_history)'::regprocedure)")" \
+	"engagement_history,purchase_history" "merge() keeps its state in the history types after the update"
+is "$(q -d "$db" -c "$FAGGS")" "$ffresh" "after the update from 0.2.0 the fits and merge() are those of a fresh 0.2.1"
 q -d postgres -c "DROP DATABASE $db"
