@@ -3,7 +3,9 @@
 # expanded object) against the 0.2.0 `internal` state, rebuilt as
 # bench020.merge from the C functions the library still has.  Same data, same
 # session settings, alternating runs; time (median) and, from EXPLAIN
-# ANALYZE, the hash aggregate's memory.
+# ANALYZE, the hash aggregate's memory.  Wall-clock and the backend's CPU
+# time (from /proc: robust to a busy machine; the leader's only, for the
+# parallel row).
 #
 #   PG_CONFIG=... RA_PGPORT=... bench/merge_state_bench.sh [customers] [reps]
 #
@@ -26,6 +28,7 @@ export PGDATABASE=merge_bench
 q -v customers="$CUSTOMERS" -v seed=0.17 -f bench/gen_orders.sql >/dev/null
 q <<'SQL'
 SET client_min_messages = warning;
+CREATE EXTENSION reactivation;
 CREATE SCHEMA bench020;
 CREATE FUNCTION bench020.sfunc(internal, purchase_history) RETURNS internal
   AS '$libdir/reactivation', 'purchase_history_merge_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -51,8 +54,21 @@ DROP TABLE parts, orders, orders_random;
 VACUUM ANALYZE parts_random;
 SQL
 
-ms() {	# ms SETTINGS QUERY -> milliseconds of one run
-	q -c "$1" -c '\timing on' -c "$2" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p'
+ms() {	# ms SETTINGS QUERY -> "wall-clock-ms backend-CPU-ms" of one run
+	local out
+	out=$(q <<SQL
+$1;
+SELECT pg_backend_pid() AS pid \\gset
+\\setenv BPID :pid
+\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > /tmp/merge_state_bench.cpu0
+\\timing on
+$2;
+\\timing off
+\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > /tmp/merge_state_bench.cpu1
+SQL
+)
+	echo "$(printf '%s\n' "$out" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')" \
+		"$(( ($(cat /tmp/merge_state_bench.cpu1) - $(cat /tmp/merge_state_bench.cpu0)) * 1000 / $(getconf CLK_TCK) ))"
 }
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 mem() {	# mem SETTINGS QUERY -> the top hash aggregate's "Memory Usage" and batches
@@ -60,10 +76,11 @@ mem() {	# mem SETTINGS QUERY -> the top hash aggregate's "Memory Usage" and batc
 }
 
 echo "# merge() one node, $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)," \
-	"$(q -c "SELECT count(*) FROM parts_random") stored histories of $CUSTOMERS customers, medians of $REPS (ms)"
-echo "| query | plan | 0.2.0 internal | 0.2.1 expanded | 0.2.1 / 0.2.0 | memory 0.2.0 | memory 0.2.1 |"
+	"$(q -c "SELECT count(*) FROM parts_random") stored histories of $CUSTOMERS customers, medians of $REPS (ms; CPU is the leader backend's, from /proc)"
+echo "| query | plan | 0.2.0 internal, wall / CPU | 0.2.1 expanded, wall / CPU | 0.2.1 / 0.2.0, wall / CPU | memory 0.2.0 | memory 0.2.1 |"
 echo "|---|---|---|---|---|---|---|"
 SERIAL="SET max_parallel_workers_per_gather = 0; SET work_mem = '1GB'"
+DIGEST="md5(string_agg(s.ph::text, '' ORDER BY s.ph::text))"
 for shape in \
 	"by customer|hash, serial|$SERIAL; SET enable_sort = off|SELECT count(*) FROM (SELECT customer_id, AGG(ph) AS ph FROM parts_random GROUP BY 1) s WHERE s IS DISTINCT FROM NULL" \
 	"by customer|sort, serial|$SERIAL; SET enable_hashagg = off|SELECT count(*) FROM (SELECT customer_id, AGG(ph) AS ph FROM parts_random GROUP BY 1) s WHERE s IS DISTINCT FROM NULL" \
@@ -72,9 +89,9 @@ for shape in \
 	IFS='|' read -r label plan settings query <<<"$shape"
 	old=${query//AGG/bench020.merge}
 	new=${query//AGG/merge}
-	[ "$(q -c "$settings" -c "${new/count(\*)/md5(string_agg(s.ph::text, '' ORDER BY s.ph::text))}")" = \
-	  "$(q -c "$settings" -c "${old/count(\*)/md5(string_agg(s.ph::text, '' ORDER BY s.ph::text))}")" ] ||
-		{ echo "results differ: $label $plan" >&2; exit 1; }
+	a=$(q -c "$settings" -c "${new/count(\*)/$DIGEST}")
+	b=$(q -c "$settings" -c "${old/count(\*)/$DIGEST}")
+	[ -n "$a" ] && [ "$a" = "$b" ] || { echo "results differ: $label $plan: '$a' '$b'" >&2; exit 1; }
 	: >/tmp/merge_state_bench.times
 	for i in $(seq "$REPS"); do
 		echo "old $(ms "$settings" "$old")" >>/tmp/merge_state_bench.times
@@ -82,6 +99,9 @@ for shape in \
 	done
 	o=$(awk '$1 == "old" {print $2}' /tmp/merge_state_bench.times | median)
 	n=$(awk '$1 == "new" {print $2}' /tmp/merge_state_bench.times | median)
-	echo "| $label | $plan | $o | $n | $(awk -v a="$n" -v b="$o" 'BEGIN {printf "%.2f", a / b}') |" \
+	oc=$(awk '$1 == "old" {print $3}' /tmp/merge_state_bench.times | median)
+	nc=$(awk '$1 == "new" {print $3}' /tmp/merge_state_bench.times | median)
+	echo "| $label | $plan | $o / $oc | $n / $nc | $(awk -v a="$n" -v b="$o" 'BEGIN {printf "%.2f", a / b}')" \
+		"/ $(awk -v a="$nc" -v b="$oc" 'BEGIN {printf "%.2f", a / b}') |" \
 		"$(mem "$settings" "$old") | $(mem "$settings" "$new") |"
 done

@@ -28,7 +28,7 @@ CREATE TYPE btyd_fit_state (
 	RECEIVE = btyd_fit_state_recv, SEND = btyd_fit_state_send,
 	INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended);
 COMMENT ON TYPE btyd_fit_state IS
-	'Transition state of the BTYD fits: model kind, penalizer, customer count and the distinct observations with their counts; text form \\x and the binary form in hexadecimal';
+	'Transition state of the BTYD fits: model kind, penalizer, customer count and the distinct observations with their counts; text form: the compact binary form in base64';
 COMMENT ON FUNCTION btyd_fit_state_in(cstring) IS 'Text input of btyd_fit_state';
 COMMENT ON FUNCTION btyd_fit_state_out(btyd_fit_state) IS 'Text output of btyd_fit_state';
 COMMENT ON FUNCTION btyd_fit_state_recv(internal) IS 'Binary input of btyd_fit_state';

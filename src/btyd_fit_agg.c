@@ -9,6 +9,7 @@
 
 #include <math.h>
 
+#include "common/base64.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
@@ -910,7 +911,65 @@ btyd_fit_state_final(PG_FUNCTION_ARGS)
 	return btyd_fit_final(fcinfo);
 }
 
-/* binary form of a state: the 0.1 serialized partial state */
+/*
+ * The binary form of a state (send/recv; the text form is it in base64).
+ *
+ * Version 1 (0.2.1 before release, and the 0.1 serialized partial state):
+ * version, kind, penalizer flag (bytes), penalizer (float8), customers and
+ * entries (int64), then x, t_x, T (float8) and count (int64) per entry, 32
+ * bytes an entry.  Still read.
+ *
+ * Version 2 (written): the same header with version 2, then per entry a tag
+ * byte, x as a varint (it is a whole number), t_x and T each as a varint when
+ * a whole number up to 2^53, nothing when zero, else the float8's bits, and
+ * the count as a varint unless it is 1.  Tag bits 0-1: t_x (0 float8, 1
+ * varint, 2 zero), bits 2-3: T (the same), bit 4: count is 1; other bits
+ * zero.  Varints are unsigned LEB128 (7 bits a byte, low first, at most 10
+ * bytes).  A day-level BG/NBD entry takes about 8 bytes instead of 32, a
+ * BG/BB entry 5; continuous times 19.  What travels from a Citus shard is
+ * this, so its size matters (bench/scale_out.md).
+ */
+#define FIT_WIRE_V2			2
+#define FIT_WIRE_HEAD		(3 + 8 + 8 + 8)
+#define WIRE_F8				0
+#define WIRE_WHOLE			1
+#define WIRE_ZERO			2
+#define WIRE_COUNT1			0x10
+#define WIRE_MAX_WHOLE		9007199254740992.0	/* 2^53 */
+
+static void
+send_varint(StringInfo buf, uint64 v)
+{
+	do
+	{
+		uint8		b = v & 0x7F;
+
+		v >>= 7;
+		if (v != 0)
+			b |= 0x80;
+		appendStringInfoCharMacro(buf, (char) b);
+	} while (v != 0);
+}
+
+static int
+wire_code(double v)
+{
+	if (v == 0.0)
+		return WIRE_ZERO;
+	if (v > 0.0 && v <= WIRE_MAX_WHOLE && v == floor(v))
+		return WIRE_WHOLE;
+	return WIRE_F8;
+}
+
+static void
+send_wire_value(StringInfo buf, int code, double v)
+{
+	if (code == WIRE_WHOLE)
+		send_varint(buf, (uint64) v);
+	else if (code == WIRE_F8)
+		pq_sendfloat8(buf, v);
+}
+
 static bytea *
 fit_state_to_bytes(BtydFitState *view)
 {
@@ -918,7 +977,7 @@ fit_state_to_bytes(BtydFitState *view)
 	int64		i;
 
 	pq_begintypsend(&buf);
-	pq_sendbyte(&buf, FIT_STATE_VERSION);
+	pq_sendbyte(&buf, FIT_WIRE_V2);
 	pq_sendbyte(&buf, view->kind);
 	pq_sendbyte(&buf, view->pen_set ? 1 : 0);
 	pq_sendfloat8(&buf, view->penalizer);
@@ -926,19 +985,106 @@ fit_state_to_bytes(BtydFitState *view)
 	pq_sendint64(&buf, view->n);
 	for (i = 0; i < view->n; i++)
 	{
-		pq_sendfloat8(&buf, view->obs[i].x);
-		pq_sendfloat8(&buf, view->obs[i].tx);
-		pq_sendfloat8(&buf, view->obs[i].T);
-		pq_sendint64(&buf, (int64) view->obs[i].w);
+		const BtydObs *o = &view->obs[i];
+		int			ctx = wire_code(o->tx),
+					cT = wire_code(o->T);
+		bool		one = o->w == 1.0;
+
+		pq_sendbyte(&buf, ctx | (cT << 2) | (one ? WIRE_COUNT1 : 0));
+		send_varint(&buf, (uint64) o->x);
+		send_wire_value(&buf, ctx, o->tx);
+		send_wire_value(&buf, cT, o->T);
+		if (!one)
+			send_varint(&buf, (uint64) o->w);
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
 	return pq_endtypsend(&buf);
+}
+
+/* a strict reader of the binary form: every read checks what is left */
+typedef struct WireReader
+{
+	const uint8 *p;
+	const uint8 *end;
+	int			code;
+} WireReader;
+
+static uint64
+wire_uint(WireReader *r, int nbytes)
+{
+	uint64		v = 0;
+	int			i;
+
+	if (r->end - r->p < nbytes)
+		corrupt_fit_state(r->code, "The value is too short.");
+	for (i = 0; i < nbytes; i++)
+		v = (v << 8) | r->p[i];
+	r->p += nbytes;
+	return v;
+}
+
+static double
+wire_float8(WireReader *r)
+{
+	uint64		bits = wire_uint(r, 8);
+	double		d;
+
+	memcpy(&d, &bits, sizeof(d));
+	return d;
+}
+
+static uint64
+wire_varint(WireReader *r)
+{
+	uint64		v = 0;
+	int			shift = 0;
+
+	for (;;)
+	{
+		uint8		b;
+
+		if (r->p >= r->end)
+			corrupt_fit_state(r->code, "The value is too short.");
+		b = *r->p++;
+		if (shift == 63 && (b & 0x7E) != 0)
+			corrupt_fit_state(r->code, "A number is too large.");
+		v |= (uint64) (b & 0x7F) << shift;
+		if (!(b & 0x80))
+			return v;
+		shift += 7;
+		if (shift > 63)
+			corrupt_fit_state(r->code, "A number is too long.");
+	}
+}
+
+static double
+wire_value(WireReader *r, int code)
+{
+	uint64		v;
+
+	switch (code)
+	{
+		case WIRE_ZERO:
+			return 0.0;
+		case WIRE_WHOLE:
+			v = wire_varint(r);
+			if (v == 0 || (double) v > WIRE_MAX_WHOLE)
+				corrupt_fit_state(r->code, "A whole number is out of range.");
+			return (double) v;
+		case WIRE_F8:
+			return wire_float8(r);
+	}
+	corrupt_fit_state(r->code, "Unknown entry tag.");
 }
 
 /* read the binary form strictly into a flat image; code: 22P02 or 22P03 */
 static FitFlat *
 fit_state_from_bytes(const char *data, int len, int code)
 {
-	int			kind,
+	WireReader	r;
+	int			version,
+				kind,
 				pen_set;
 	double		pen;
 	int64		ncust,
@@ -946,58 +1092,88 @@ fit_state_from_bytes(const char *data, int len, int code)
 				i,
 				total = 0;
 	FitFlat    *f;
-	const char *p = data;
 
-	if (len < 3 + 8 + 8 + 8)
+	r.p = (const uint8 *) data;
+	r.end = r.p + len;
+	r.code = code;
+	if (len < FIT_WIRE_HEAD)
 		corrupt_fit_state(code, "The value is too short.");
-	if ((uint8) p[0] != FIT_STATE_VERSION)
+	version = (int) wire_uint(&r, 1);
+	if (version != FIT_STATE_VERSION && version != FIT_WIRE_V2)
 		corrupt_fit_state(code, "Unknown state version.");
-	kind = (uint8) p[1];
-	pen_set = (uint8) p[2];
-	p += 3;
+	kind = (int) wire_uint(&r, 1);
+	pen_set = (int) wire_uint(&r, 1);
+	pen = wire_float8(&r);
+	ncust = (int64) wire_uint(&r, 8);
+	n = (int64) wire_uint(&r, 8);
+	fit_check_header(code, kind, pen_set, pen, ncust, n);
+	/* every entry takes at least 32 (version 1) or 2 bytes */
+	if (version == FIT_STATE_VERSION ?
+		(n > (r.end - r.p) / 32 || (int64) (r.end - r.p) != n * 32) :
+		n > (r.end - r.p) / 2)
+		corrupt_fit_state(code, "The entry count does not match the length.");
+	f = palloc_extended(FIT_FLAT_SIZE(n), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	SET_VARSIZE(f, FIT_FLAT_SIZE(n));
+	f->version = FIT_STATE_VERSION;
+	f->kind = kind;
+	f->pen_set = pen_set;
+	f->penalizer = pen;
+	f->ncust = ncust;
+	f->n = n;
+	for (i = 0; i < n; i++)
 	{
-		StringInfoData buf;
+		double		x,
+					tx,
+					T;
+		int64		cnt;
 
-		buf.data = (char *) p;
-		buf.len = len - 3;
-		buf.maxlen = buf.len;
-		buf.cursor = 0;
-		pen = pq_getmsgfloat8(&buf);
-		ncust = pq_getmsgint64(&buf);
-		n = pq_getmsgint64(&buf);
-		fit_check_header(code, kind, pen_set, pen, ncust, n);
-		if (n > (buf.len - buf.cursor) / 32 || (int64) (buf.len - buf.cursor) != n * 32)
-			corrupt_fit_state(code, "The entry count does not match the length.");
-		f = palloc_extended(FIT_FLAT_SIZE(n), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-		SET_VARSIZE(f, FIT_FLAT_SIZE(n));
-		f->version = FIT_STATE_VERSION;
-		f->kind = kind;
-		f->pen_set = pen_set;
-		f->penalizer = pen;
-		f->ncust = ncust;
-		f->n = n;
-		for (i = 0; i < n; i++)
+		if (version == FIT_STATE_VERSION)
 		{
-			double		x = pq_getmsgfloat8(&buf);
-			double		tx = pq_getmsgfloat8(&buf);
-			double		T = pq_getmsgfloat8(&buf);
-			int64		cnt = pq_getmsgint64(&buf);
-
-			fit_check_entry(code, kind, x, tx, T, cnt, ncust - total);
-			if (i > 0)
-			{
-				BtydObs		o = {x, tx, T, 0};
-
-				if (obs_cmp(&f->obs[i - 1], &o) >= 0)
-					corrupt_fit_state(code, "Entries must be distinct and in order.");
-			}
-			total += cnt;
-			f->obs[i].x = x + 0.0;
-			f->obs[i].tx = tx + 0.0;
-			f->obs[i].T = T + 0.0;
-			f->obs[i].w = (double) cnt;
+			x = wire_float8(&r);
+			tx = wire_float8(&r);
+			T = wire_float8(&r);
+			cnt = (int64) wire_uint(&r, 8);
 		}
+		else
+		{
+			int			tag = (int) wire_uint(&r, 1);
+			uint64		xv;
+
+			if (tag & ~(0x0F | WIRE_COUNT1))
+				corrupt_fit_state(code, "Unknown entry tag.");
+			xv = wire_varint(&r);
+			if ((double) xv > BTYD_MAX_X)
+				corrupt_fit_state(code, "Bad entry.");
+			x = (double) xv;
+			tx = wire_value(&r, tag & 3);
+			T = wire_value(&r, (tag >> 2) & 3);
+			if (tag & WIRE_COUNT1)
+				cnt = 1;
+			else
+			{
+				uint64		c = wire_varint(&r);
+
+				cnt = c > (uint64) PG_INT64_MAX ? -1 : (int64) c;
+			}
+		}
+		fit_check_entry(code, kind, x, tx, T, cnt, ncust - total);
+		if (i > 0)
+		{
+			BtydObs		o = {x, tx, T, 0};
+
+			if (obs_cmp(&f->obs[i - 1], &o) >= 0)
+				corrupt_fit_state(code, "Entries must be distinct and in order.");
+		}
+		total += cnt;
+		f->obs[i].x = x + 0.0;
+		f->obs[i].tx = tx + 0.0;
+		f->obs[i].T = T + 0.0;
+		f->obs[i].w = (double) cnt;
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
+	if (r.p != r.end)
+		corrupt_fit_state(code, "The value is longer than its entries.");
 	if (total != ncust)
 		corrupt_fit_state(code, "The customer count does not match the entries.");
 	return f;
@@ -1033,19 +1209,27 @@ btyd_fit_state_out(PG_FUNCTION_ARGS)
 {
 	BtydFitState view;
 	bytea	   *b;
-	Size		len;
+	int			len,
+				outlen;
 	char	   *out;
 
 	if (fit_view(PG_GETARG_DATUM(0), &view))
 		fit_state_compact(&((FitExpanded *) DatumGetEOHP(PG_GETARG_DATUM(0)))->st),
 			fit_view(PG_GETARG_DATUM(0), &view);
 	b = fit_state_to_bytes(&view);
-	len = VARSIZE(b) - VARHDRSZ;
-	out = palloc_extended(len * 2 + 3, MCXT_ALLOC_HUGE);
-	out[0] = '\\';
-	out[1] = 'x';
-	len = hex_encode(VARDATA(b), len, out + 2);
-	out[len + 2] = '\0';
+	if (VARSIZE(b) - VARHDRSZ > 500000000)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("btyd_fit_state of %u bytes is too large for its text form",
+						VARSIZE(b) - VARHDRSZ),
+				 errhint("Use the binary form (COPY ... BINARY), or fit over fewer distinct observations.")));
+	len = (int) (VARSIZE(b) - VARHDRSZ);
+	outlen = pg_b64_enc_len(len);
+	out = palloc_extended((Size) outlen + 1, MCXT_ALLOC_HUGE);
+	outlen = pg_b64_encode(VARDATA(b), len, out, outlen);
+	if (outlen < 0)
+		elog(ERROR, "could not encode a btyd_fit_state");
+	out[outlen] = '\0';
 	PG_RETURN_CSTRING(out);
 }
 
@@ -1070,22 +1254,35 @@ btyd_fit_state_in(PG_FUNCTION_ARGS)
 	char	   *bytes;
 	size_t		i,
 				nb;
+	int			dec;
 
-	if (slen < 2 || str[0] != '\\' || str[1] != 'x' || (slen - 2) % 2 != 0
-		|| slen - 2 > (size_t) PG_INT32_MAX)
-		corrupt_fit_state(ERRCODE_INVALID_TEXT_REPRESENTATION,
-						  "A btyd_fit_state is written as \\x and an even number of hexadecimal digits.");
-	nb = (slen - 2) / 2;
-	bytes = palloc_extended(Max(nb, 1), MCXT_ALLOC_HUGE);
-	for (i = 0; i < nb; i++)
+	if (slen > (size_t) PG_INT32_MAX / 2)
+		corrupt_fit_state(ERRCODE_INVALID_TEXT_REPRESENTATION, "The value is too long.");
+	if (slen >= 2 && str[0] == '\\' && str[1] == 'x')
 	{
-		int			hi = hexval(str[2 + 2 * i]),
-					lo = hexval(str[3 + 2 * i]);
-
-		if (hi < 0 || lo < 0)
+		/* the hexadecimal form written before the release of 0.2.1 */
+		if ((slen - 2) % 2 != 0)
 			corrupt_fit_state(ERRCODE_INVALID_TEXT_REPRESENTATION,
-							  "A btyd_fit_state is written as \\x and an even number of hexadecimal digits.");
-		bytes[i] = (char) ((hi << 4) | lo);
+							  "A btyd_fit_state is written in base64 (or as \\x and an even number of hexadecimal digits).");
+		nb = (slen - 2) / 2;
+		bytes = palloc_extended(Max(nb, 1), MCXT_ALLOC_HUGE);
+		for (i = 0; i < nb; i++)
+		{
+			int			hi = hexval(str[2 + 2 * i]),
+						lo = hexval(str[3 + 2 * i]);
+
+			if (hi < 0 || lo < 0)
+				corrupt_fit_state(ERRCODE_INVALID_TEXT_REPRESENTATION,
+								  "A btyd_fit_state is written in base64 (or as \\x and an even number of hexadecimal digits).");
+			bytes[i] = (char) ((hi << 4) | lo);
+		}
+		PG_RETURN_POINTER(fit_state_from_bytes(bytes, (int) nb, ERRCODE_INVALID_TEXT_REPRESENTATION));
 	}
-	PG_RETURN_POINTER(fit_state_from_bytes(bytes, (int) nb, ERRCODE_INVALID_TEXT_REPRESENTATION));
+	nb = pg_b64_dec_len((int) slen);
+	bytes = palloc_extended(Max(nb, 1), MCXT_ALLOC_HUGE);
+	dec = pg_b64_decode(str, (int) slen, bytes, (int) nb);
+	if (dec < 0)
+		corrupt_fit_state(ERRCODE_INVALID_TEXT_REPRESENTATION,
+						  "A btyd_fit_state is written in base64 (or as \\x and an even number of hexadecimal digits).");
+	PG_RETURN_POINTER(fit_state_from_bytes(bytes, dec, ERRCODE_INVALID_TEXT_REPRESENTATION));
 }
