@@ -15,8 +15,8 @@
 --   retention_counts                 bigint[]             counts (PL/pgSQL)                exact
 --   rfm_breaks (3 forms)             rfm_breaks_state     the multiset of values, -0 -> 0; exact
 --                                                          quantiles from order statistics
---   bgnbd/pareto_nbd/mbgnbd/         btyd_fit_state       distinct observations sorted,    exact
---   gamma_gamma/bgbb_fit (10 forms)                        -0 -> 0, integer weights; the
+--   bgnbd/pareto_nbd/mbgnbd/         btyd_fit_state       distinct observations sorted,    exact (see
+--   gamma_gamma/bgbb_fit (10 forms)                        -0 -> 0, integer weights; the    below)
 --                                                          fit sums in that sorted order
 --   uplift(in_control, returned)     bigint[4]            counts                           exact
 --   uplift(..., revenue)             0.2.0: float8[8]     Welford means and Chan et al.    ORDER-DEPENDENT
@@ -33,6 +33,13 @@
 --                                                          value in byte order
 --   top_categories                   internal             spend summed in numeric; ties    exact
 --                                                          in byte order of the name
+--
+-- Known, not fixed here (src/btyd_fit_agg.c belongs to the BTYD work): the
+-- fits keep the penalizer of the first row and compare later rows with =,
+-- so rows with penalizer -0 and 0 print "penalizer=-0" or "penalizer=0"
+-- in the model depending on which comes first (normalising with + 0.0 in
+-- fit_state_set_penalizer would fix it).  The fitted parameters do not
+-- change.
 --
 -- The test runs every one of them over the same rows stored in three
 -- physical orders, serially and under forced parallel plans (leader
