@@ -60,6 +60,7 @@ REGRESS = \
 	equality \
 	holdout \
 	uplift \
+	exact_aggregates \
 	winback \
 	occasions \
 	sendtime \

@@ -184,3 +184,38 @@ CREATE OR REPLACE AGGREGATE merge(engagement_history) (
 	FINALFUNC = engagement_history_merge_final, FINALFUNC_MODIFY = READ_ONLY,
 	COMBINEFUNC = engagement_history_merge_state, PARALLEL = SAFE);
 DROP FUNCTION engagement_history_merge_sfunc(internal, engagement_history);
+
+-- ==== Exact aggregates: uplift revenue statistics from exact sums ====
+--
+-- uplift(in_control, returned, revenue) kept Welford means and sums of
+-- squared deviations in a double precision[8] state (0.2.0), whose last
+-- bits depended on the order of the rows and on how parallel workers or
+-- Citus shards split them.  From 0.2.1 its state is a bigint[38] of exact
+-- integer sums (count, returned, sum and sum of squares of the revenues at
+-- the decimal float8 prints for them, one scale for the state), so every
+-- column is the same whatever the order and the plan.  CREATE OR REPLACE
+-- AGGREGATE keeps the aggregate's OID (views over it keep working); the
+-- 0.2.0 support functions over double precision[] are then dropped (their
+-- C symbols stay in the library for the released scripts).
+
+CREATE FUNCTION uplift_revenue_sfunc(bigint[], boolean, boolean, double precision) RETURNS bigint[]
+	AS 'MODULE_PATHNAME', 'uplift_exact_sfunc' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uplift_revenue_combine(bigint[], bigint[]) RETURNS bigint[]
+	AS 'MODULE_PATHNAME', 'uplift_exact_combine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION uplift_revenue_final(bigint[]) RETURNS uplift_result
+	AS 'MODULE_PATHNAME', 'uplift_exact_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION uplift_revenue_sfunc(bigint[], boolean, boolean, double precision) IS
+	'Transition function of uplift(in_control, returned, revenue): adds the revenue, at the decimal float8 prints for it, to its group''s exact sums; aggregate context only';
+COMMENT ON FUNCTION uplift_revenue_combine(bigint[], bigint[]) IS
+	'Combine function of uplift(in_control, returned, revenue): the exact sum of two states (parallel workers, Citus shards)';
+COMMENT ON FUNCTION uplift_revenue_final(bigint[]) IS
+	'Final function of uplift(in_control, returned, revenue): rates, means, Welch''s test from the exact sums of a validated state';
+CREATE OR REPLACE AGGREGATE uplift(in_control boolean, returned boolean, revenue double precision) (
+	SFUNC = uplift_revenue_sfunc, STYPE = bigint[], INITCOND = '{1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0}',
+	FINALFUNC = uplift_revenue_final, COMBINEFUNC = uplift_revenue_combine,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE uplift(boolean, boolean, double precision) IS
+	'uplift(in_control, returned) plus revenue per customer: mean revenue per group, their difference with a 95% Welch interval, Welch''s t-test (Welch-Satterthwaite df) and the incremental revenue, from exact sums (each revenue at the decimal float8 prints), so independent of row order and plan; rows with a NULL are skipped';
+DROP FUNCTION uplift_revenue_sfunc(double precision[], boolean, boolean, double precision);
+DROP FUNCTION uplift_revenue_combine(double precision[], double precision[]);
+DROP FUNCTION uplift_revenue_final(double precision[]);

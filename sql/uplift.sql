@@ -179,8 +179,27 @@ SELECT uplift(false, true, 'Infinity');
 SELECT uplift_final('{1,2}'::bigint[]);
 SELECT uplift_final('{1,2,3,4}'::bigint[]);
 SELECT uplift_final('{1,0,1,NULL}'::bigint[]);
-SELECT uplift_revenue_final('{1.5,0,0,0,1,0,0,0}'::float8[]);
-SELECT uplift_revenue_final('{2,0,0,-1,1,0,0,0}'::float8[]);
+-- revenue states (bigint[38]: version, scale, then per group n, returned,
+-- sum[8 limbs], sum of squares[8 limbs]) are validated
+SELECT uplift_revenue_final('{1,0}'::bigint[]);
+SELECT uplift_revenue_final(array_fill(0::bigint, ARRAY[38]));
+SELECT uplift_revenue_final(ARRAY[1, 61]::bigint[] || array_fill(0::bigint, ARRAY[36]));
+SELECT uplift_revenue_final(ARRAY[1, 0, 1, 2]::bigint[] || array_fill(0::bigint, ARRAY[34]));
+SELECT uplift_revenue_final(ARRAY[1, 0, 0, 0, 5]::bigint[] || array_fill(0::bigint, ARRAY[33]));
+SELECT uplift_revenue_final(ARRAY[1, 0, 2, 0, 2]::bigint[] || array_fill(0::bigint, ARRAY[7])
+                            || ARRAY[1]::bigint[] || array_fill(0::bigint, ARRAY[25]));
+SELECT uplift_revenue_final(ARRAY[1, 0, 2, 0, 2]::bigint[] || array_fill(0::bigint, ARRAY[14])
+                            || ARRAY[1::bigint << 60] || array_fill(0::bigint, ARRAY[18]));
+-- a valid hand-made state: treated 1 and 3 (sum 4, squares 10), control empty
+SELECT (u).treated, (u).treated_revenue, (u).control_revenue
+FROM (SELECT uplift_revenue_final(ARRAY[1, 0, 2, 1, 4]::bigint[] || array_fill(0::bigint, ARRAY[7])
+                                  || ARRAY[10]::bigint[] || array_fill(0::bigint, ARRAY[25])) AS u) s;
+-- revenues are read at the decimal float8 prints: more than 60 decimals, or
+-- sums of squares beyond 2^508, are errors, never rounded
+SELECT (uplift(false, true, r)).treated_revenue FROM (VALUES (1e-60::float8), (2e-60)) v(r);
+SELECT uplift(false, true, 1e-61::float8);
+SELECT uplift(false, true, 1e100::float8);
+SELECT uplift(false, true, r) FROM (VALUES (1e40::float8), (1e-40)) v(r);
 SELECT student_t_cdf(1, 0);
 SELECT student_t_cdf('NaN', 3);
 SELECT student_t_quantile(1, 3);

@@ -157,6 +157,7 @@ typedef enum RaTimeKind
 /* util.c */
 extern int	ra_numeric_to_scaled(Datum num, int128 *mantissa, const char *argname);
 extern int	ra_float8_to_scaled(float8 val, int128 *mantissa, const char *argname);
+extern int	ra_float8_shortest(float8 val, int64 *mantissa);
 extern bool ra_rescale(int128 *mantissa, int from_scale, int to_scale);
 extern bool ra_downscale_exact(int128 mantissa, int from_scale, int to_scale);
 extern int128 ra_downscale(int128 mantissa, int from_scale, int to_scale);

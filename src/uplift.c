@@ -24,23 +24,32 @@
  *	Welch-Satterthwaite degrees of freedom (Satterthwaite 1946)
  *	df = se^4 / ((s_t^2/n_t)^2/(n_t-1) + (s_c^2/n_c)^2/(n_c-1)),
  *	interval (m_t - m_c) +- t_{0.975, df} se, incremental revenue
- *	(m_t - m_c) n_t.  Means and sums of squared deviations are accumulated
- *	with Welford's update and merged with the pairwise formula of Chan,
- *	Golub & LeVeque (1979), which stay accurate for large amounts.
+ *	(m_t - m_c) n_t.  Since 0.2.1 the means and variances come from exact
+ *	integer sums of the revenues and of their squares (see "Exact revenue
+ *	statistics" below), so they do not depend on the order of the rows or
+ *	on how a parallel plan or Citus splits them.  0.2.0 accumulated them
+ *	with Welford's update and merged them with the pairwise formula of
+ *	Chan, Golub & LeVeque (1979): accurate, but its last bits depended on
+ *	the order; its functions stay in the library for the released scripts.
  *
- * The states are plain arrays (bigint[4] for rates, double precision[8] with
- * revenue), real SQL types that a distributed planner can ship between
- * nodes; counts are exact (integers, or doubles below 2^53).
+ * The states are plain arrays (bigint[4] for rates, bigint[38] with revenue;
+ * 0.2.0's double precision[8]), real SQL types that a distributed planner
+ * can ship between nodes.
  */
 #include "campaigns.h"
 
 #include <float.h>
 #include <math.h>
 
+#include "reactivation.h"
+
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/numeric.h"
 
 #define Z975		1.959963984540054	/* Phi^-1(0.975) */
 
@@ -569,6 +578,559 @@ uplift_revenue_final(PG_FUNCTION_ARGS)
 		{
 			double		vt = s[R_M2T] / (nt - 1) / nt,	/* s_t^2 / n_t */
 						vc = s[R_M2C] / (nc - 1) / nc,
+						se2 = vt + vc;
+
+			if (se2 > 0)
+			{
+				double		se = sqrt(se2);
+				double		df = se2 * se2 / (vt * vt / (nt - 1) + vc * vc / (nc - 1));
+				double		t = diff / se;
+				double		q = ra_student_t_quantile(0.975, df);
+
+				SET(U_REVENUE_CI_LOW, diff - q * se);
+				SET(U_REVENUE_CI_HIGH, diff + q * se);
+				SET(U_REVENUE_T, t);
+				SET(U_REVENUE_DF, df);
+				SET(U_REVENUE_P_VALUE, student_t_two_sided(t, df));
+			}
+		}
+	}
+	PG_RETURN_DATUM(form_result(fcinfo, values, nulls));
+}
+
+/*
+ * Exact revenue statistics (0.2.1)
+ *
+ * The float8[8] state above (0.2.0, kept because the released scripts name
+ * its functions) rounds at every Welford update and every merge, so its last
+ * bits depend on the order of the rows and on how parallel workers or Citus
+ * shards split them.  The 0.2.1 state keeps exact integer sums instead:
+ * each revenue is taken at the decimal float8 prints for it (the shortest
+ * that reads back to the same double: 19.99 is 1999 * 10^-2, see
+ * ra_float8_shortest), and per group the state holds
+ *		n, returned, S1 = sum of x * 10^s, S2 = sum of (x * 10^s)^2
+ * at one decimal scale s for the whole state (the most decimals any value
+ * had; the sums are multiplied up when a value with more decimals arrives).
+ * Integer sums do not depend on the order of the additions, so the state,
+ * and every column computed from it, is the same whatever the row order and
+ * the plan.  The final function computes with numeric from the exact sums,
+ * so the sum of squared deviations n S2 - S1^2 has no cancellation (Chan,
+ * Golub & LeVeque 1983 discuss why the textbook formula fails in floating
+ * point; in integers it is exact).
+ *
+ * S1 and S2 are 512-bit two's complement integers (UX_LIMBS limbs of 64
+ * bits, least significant first).  Limits, checked exactly (each gives a
+ * 22003 error, never a rounded sum):
+ *	- a revenue needs at most UX_MAX_SCALE decimals (1e-61 does not fit);
+ *	- S2 of a group stays below 2^508.  That also keeps every single
+ *	  value below 2^254 and |S1| below sqrt(n S2) < 2^286.
+ * Every partial S2 is at most the final S2 (squares are non-negative and
+ * the scale only grows), so whether a limit is hit depends on the rows
+ * alone, not on their order.
+ *
+ * State: bigint[38] = {version 1, scale, then per group (treated, control)
+ * n, returned, S1[8], S2[8]}, a real type with a text form Citus can ship.
+ */
+#define UX_VERSION		1
+#define UX_LIMBS		8
+#define UX_MAX_SCALE	60
+#define UX_S2_TOP_LIMIT	(UINT64CONST(1) << 60)	/* S2 < 2^508 */
+#define UX_HEAD			2
+#define UX_N			0		/* offsets within a group */
+#define UX_R			1
+#define UX_S1			2
+#define UX_S2			(2 + UX_LIMBS)
+#define UX_GROUP		(2 + 2 * UX_LIMBS)
+#define UX_TREATED		UX_HEAD
+#define UX_CONTROL		(UX_HEAD + UX_GROUP)
+#define UX_NELEMS		(UX_HEAD + 2 * UX_GROUP)
+
+static const uint64 pow10_u64[20] = {
+	UINT64CONST(1), UINT64CONST(10), UINT64CONST(100), UINT64CONST(1000),
+	UINT64CONST(10000), UINT64CONST(100000), UINT64CONST(1000000),
+	UINT64CONST(10000000), UINT64CONST(100000000), UINT64CONST(1000000000),
+	UINT64CONST(10000000000), UINT64CONST(100000000000),
+	UINT64CONST(1000000000000), UINT64CONST(10000000000000),
+	UINT64CONST(100000000000000), UINT64CONST(1000000000000000),
+	UINT64CONST(10000000000000000), UINT64CONST(100000000000000000),
+	UINT64CONST(1000000000000000000), UINT64CONST(10000000000000000000)
+};
+
+static inline bool
+w_is_neg(const uint64 *w)
+{
+	return (w[UX_LIMBS - 1] >> 63) != 0;
+}
+
+static inline bool
+w_is_zero(const uint64 *w)
+{
+	int			i;
+
+	for (i = 0; i < UX_LIMBS; i++)
+		if (w[i] != 0)
+			return false;
+	return true;
+}
+
+/* w = -w (two's complement) */
+static inline void
+w_negate(uint64 *w)
+{
+	int			i;
+	uint64		carry = 1;
+
+	for (i = 0; i < UX_LIMBS; i++)
+	{
+		w[i] = ~w[i] + carry;
+		carry = (carry && w[i] == 0) ? 1 : 0;
+	}
+}
+
+static inline void
+w_from_int64(uint64 *w, int64 v)
+{
+	int			i;
+
+	w[0] = (uint64) v;
+	for (i = 1; i < UX_LIMBS; i++)
+		w[i] = (v < 0) ? ~UINT64CONST(0) : 0;
+}
+
+/* a += b; false on signed overflow (a is then undefined) */
+static inline bool
+w_add(uint64 *a, const uint64 *b)
+{
+	bool		na = w_is_neg(a),
+				nb = w_is_neg(b);
+	uint64		carry = 0;
+	int			i;
+
+	for (i = 0; i < UX_LIMBS; i++)
+	{
+		uint128		s = (uint128) a[i] + b[i] + carry;
+
+		a[i] = (uint64) s;
+		carry = (uint64) (s >> 64);
+	}
+	return !(na == nb && w_is_neg(a) != na);
+}
+
+/* a *= 10^k (k >= 0); false when |a| 10^k reaches 2^511 */
+static bool
+w_mul_pow10(uint64 *a, int k)
+{
+	bool		neg = w_is_neg(a);
+
+	if (neg)
+		w_negate(a);
+	while (k > 0)
+	{
+		int			step = Min(k, 19);
+		uint64		f = pow10_u64[step];
+		uint64		carry = 0;
+		int			i;
+
+		for (i = 0; i < UX_LIMBS; i++)
+		{
+			uint128		p = (uint128) a[i] * f + carry;
+
+			a[i] = (uint64) p;
+			carry = (uint64) (p >> 64);
+		}
+		if (carry != 0 || w_is_neg(a))
+			return false;
+		k -= step;
+	}
+	if (neg)
+		w_negate(a);
+	return true;
+}
+
+/* sq = v^2; false when |v| >= 2^254 (then v^2 >= 2^508, over the limit) */
+static bool
+w_square(const uint64 *v, uint64 *sq)
+{
+	uint64		a[UX_LIMBS];
+	int			i,
+				j;
+
+	memcpy(a, v, sizeof(a));
+	if (w_is_neg(a))
+		w_negate(a);
+	for (i = UX_LIMBS / 2; i < UX_LIMBS; i++)
+		if (a[i] != 0)
+			return false;
+	if (a[UX_LIMBS / 2 - 1] >> 62)
+		return false;
+	memset(sq, 0, sizeof(uint64) * UX_LIMBS);
+	for (i = 0; i < UX_LIMBS / 2; i++)
+	{
+		uint64		carry = 0;
+
+		if (a[i] == 0)
+			continue;
+		for (j = 0; j < UX_LIMBS / 2; j++)
+		{
+			uint128		p = (uint128) a[i] * a[j] + sq[i + j] + carry;
+
+			sq[i + j] = (uint64) p;
+			carry = (uint64) (p >> 64);
+		}
+		sq[i + UX_LIMBS / 2] = carry;
+	}
+	return true;
+}
+
+/* 0 <= S2 < 2^508 */
+static inline bool
+w_s2_in_range(const uint64 *s2)
+{
+	return s2[UX_LIMBS - 1] < UX_S2_TOP_LIMIT;
+}
+
+/* exact decimal text of w, palloc'd */
+static char *
+w_to_cstring(const uint64 *w)
+{
+	uint64		a[UX_LIMBS];
+	char		digits[UX_LIMBS * 20 + 2];
+	int			n = 0;
+	bool		neg = w_is_neg(w);
+	char	   *out,
+			   *p;
+
+	memcpy(a, w, sizeof(a));
+	if (neg)
+		w_negate(a);
+	do
+	{
+		/* divide a by 10^19, collecting the remainder's 19 digits */
+		uint64		rem = 0;
+		int			i;
+		bool		zero = true;
+
+		for (i = UX_LIMBS - 1; i >= 0; i--)
+		{
+			uint128		cur = ((uint128) rem << 64) | a[i];
+
+			a[i] = (uint64) (cur / pow10_u64[19]);
+			rem = (uint64) (cur % pow10_u64[19]);
+			if (a[i] != 0)
+				zero = false;
+		}
+		for (i = 0; i < 19 && (rem != 0 || !zero || n == 0); i++)
+		{
+			digits[n++] = '0' + (int) (rem % 10);
+			rem /= 10;
+		}
+		if (zero)
+			break;
+	} while (true);
+	out = palloc(n + 2);
+	p = out;
+	if (neg)
+		*p++ = '-';
+	while (n > 0)
+		*p++ = digits[--n];
+	*p = '\0';
+	return out;
+}
+
+static void
+ux_out_of_range(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("revenue of uplift is out of range for exact statistics"),
+			 errdetail("The sum of squared revenues of a group, kept exactly at the scale of the revenue with most decimal places, must stay below 2^508."),
+			 errhint("Round revenue to fewer decimal places, for example round(revenue::numeric, 2)::float8.")));
+}
+
+/* the state's elements after checking shape, version and scale */
+static int64 *
+ux_state(ArrayType *a)
+{
+	int64	   *s = ra_fixed_state(a, INT8OID, UX_NELEMS, "uplift");
+
+	if (s[0] != UX_VERSION)
+		ra_state_corrupt("uplift", psprintf("Unknown state version %lld.", (long long) s[0]));
+	if (s[1] < 0 || s[1] > UX_MAX_SCALE)
+		ra_state_corrupt("uplift", psprintf("The scale is %lld.", (long long) s[1]));
+	return s;
+}
+
+/* multiply a group's sums up from scale 'from' to scale 'to' */
+static void
+ux_rescale_group(int64 *g, int from, int to)
+{
+	uint64	   *s1 = (uint64 *) (g + UX_S1);
+	uint64	   *s2 = (uint64 *) (g + UX_S2);
+
+	if (from == to || g[UX_N] == 0)
+		return;
+	if (!w_mul_pow10(s1, to - from) ||
+		!w_mul_pow10(s2, 2 * (to - from)) || !w_s2_in_range(s2))
+		ux_out_of_range();
+}
+
+/* add group b (at the same scale) into group a */
+static void
+ux_add_group(int64 *a, const int64 *b)
+{
+	if (b[UX_N] < 0 || b[UX_R] < 0 || b[UX_R] > b[UX_N] ||
+		!w_s2_in_range((const uint64 *) (b + UX_S2)))
+		ra_state_corrupt("uplift", "A group's counts or sum of squares are out of range.");
+	if (pg_add_s64_overflow(a[UX_N], b[UX_N], &a[UX_N]) ||
+		pg_add_s64_overflow(a[UX_R], b[UX_R], &a[UX_R]))
+		ra_overflow("too many customers for uplift",
+					"A group counts at most 9223372036854775807 customers.");
+	if (!w_add((uint64 *) (a + UX_S1), (const uint64 *) (b + UX_S1)) ||
+		!w_add((uint64 *) (a + UX_S2), (const uint64 *) (b + UX_S2)) ||
+		!w_s2_in_range((const uint64 *) (a + UX_S2)))
+		ux_out_of_range();
+}
+
+/*
+ * uplift_exact_sfunc(bigint[38], in_control, returned, revenue) -> bigint[38]
+ *		STRICT: rows with a NULL are skipped (pass coalesce(revenue, 0) to
+ *		count customers who spent nothing).  Adds the revenue, at the decimal
+ *		float8 prints for it, to the exact sums of its group, in place in the
+ *		aggregate's own copy of the state.  NaN and infinities are errors.
+ */
+PG_FUNCTION_INFO_V1(uplift_exact_sfunc);
+Datum
+uplift_exact_sfunc(PG_FUNCTION_ARGS)
+{
+	ArrayType  *st;
+	int64	   *s;
+	int64	   *g;
+	float8		x = PG_GETARG_FLOAT8(3);
+	int64		m;
+	int			k;
+	uint64		v[UX_LIMBS];
+	uint64		sq[UX_LIMBS];
+	int64		one[UX_GROUP];
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "uplift_exact_sfunc called in non-aggregate context");
+	if (isnan(x) || isinf(x))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("revenue of uplift must be a finite number"),
+				 errdetail("Got %g.", x)));
+	st = PG_GETARG_ARRAYTYPE_P(0);
+	s = ux_state(st);
+	k = ra_float8_shortest(x, &m);
+	if (k > UX_MAX_SCALE)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("revenue of uplift has more than %d decimal places", UX_MAX_SCALE),
+				 errdetail("Got %s.", float8out_internal(x)),
+				 errhint("Round revenue to fewer decimal places, for example round(revenue::numeric, 2)::float8.")));
+	if (k > s[1])
+	{
+		ux_rescale_group(s + UX_TREATED, (int) s[1], k);
+		ux_rescale_group(s + UX_CONTROL, (int) s[1], k);
+		s[1] = k;
+	}
+	/* the row as a group of one, at the state's scale */
+	w_from_int64(v, m);
+	if (!w_mul_pow10(v, (int) s[1] - k) || !w_square(v, sq))
+		ux_out_of_range();
+	one[UX_N] = 1;
+	one[UX_R] = PG_GETARG_BOOL(2) ? 1 : 0;
+	memcpy(one + UX_S1, v, sizeof(v));
+	memcpy(one + UX_S2, sq, sizeof(sq));
+	g = s + (PG_GETARG_BOOL(1) ? UX_CONTROL : UX_TREATED);
+	ux_add_group(g, one);
+	PG_RETURN_ARRAYTYPE_P(st);
+}
+
+/*
+ * uplift_exact_combine(bigint[38], bigint[38]) -> bigint[38]
+ *		Both states brought to the larger scale and added, into the first in
+ *		place (the second is not modified).  Exact, so associative and
+ *		commutative: any split of the rows gives the same state.
+ */
+PG_FUNCTION_INFO_V1(uplift_exact_combine);
+Datum
+uplift_exact_combine(PG_FUNCTION_ARGS)
+{
+	ArrayType  *a;
+	int64	   *sa;
+	int64	   *sb;
+	int64		b[UX_NELEMS];
+	int			scale;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "uplift_exact_combine called in non-aggregate context");
+	a = PG_GETARG_ARRAYTYPE_P(0);
+	sa = ux_state(a);
+	sb = ux_state(PG_GETARG_ARRAYTYPE_P(1));
+	memcpy(b, sb, sizeof(b));
+	scale = (int) Max(sa[1], b[1]);
+	ux_rescale_group(sa + UX_TREATED, (int) sa[1], scale);
+	ux_rescale_group(sa + UX_CONTROL, (int) sa[1], scale);
+	ux_rescale_group(b + UX_TREATED, (int) b[1], scale);
+	ux_rescale_group(b + UX_CONTROL, (int) b[1], scale);
+	sa[1] = scale;
+	ux_add_group(sa + UX_TREATED, b + UX_TREATED);
+	ux_add_group(sa + UX_CONTROL, b + UX_CONTROL);
+	PG_RETURN_ARRAYTYPE_P(a);
+}
+
+/* numeric helpers of the final function */
+static Numeric
+num_from_cstring(const char *str)
+{
+	return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(str),
+											   ObjectIdGetDatum(InvalidOid),
+											   Int32GetDatum(-1)));
+}
+
+static Numeric
+num_mul(Numeric a, Numeric b)
+{
+	return numeric_mul_opt_error(a, b, NULL);
+}
+
+static Numeric
+num_sub(Numeric a, Numeric b)
+{
+	return numeric_sub_opt_error(a, b, NULL);
+}
+
+/* number of characters of the integer part of a numeric (a magnitude) */
+static int
+num_int_digits(Numeric a)
+{
+	char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(a)));
+	char	   *dot = strchr(s, '.');
+
+	return dot ? (int) (dot - s) : (int) strlen(s);
+}
+
+/*
+ * num_ratio
+ *		a / b (b > 0, both integers) as the double nearest to the quotient
+ *		carried to at least 25 significant digits: numeric division keeps
+ *		the larger display scale of its operands, so a gets enough zero
+ *		decimals first.  A deterministic function of exact integers, so the
+ *		same state always gives the same bits.
+ */
+static double
+num_ratio(Numeric a, Numeric b)
+{
+	int			d = 25 + Max(0, num_int_digits(b) - num_int_digits(a));
+	char	   *zero = palloc(d + 3);
+	Numeric		q;
+
+	zero[0] = '0';
+	zero[1] = '.';
+	memset(zero + 2, '0', d);
+	zero[d + 2] = '\0';
+	a = numeric_add_opt_error(a, num_from_cstring(zero), NULL);
+	q = numeric_div_opt_error(a, b, NULL);
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(q)));
+}
+
+/* 10^k as a numeric */
+static Numeric
+num_pow10(int k)
+{
+	char	   *s = palloc(k + 2);
+
+	s[0] = '1';
+	memset(s + 1, '0', k);
+	s[k + 1] = '\0';
+	return num_from_cstring(s);
+}
+
+/*
+ * uplift_exact_final(bigint[38]) -> uplift_result with the revenue columns
+ *		From the exact sums, with D = n S2 - S1^2 >= 0 (n times the sum of
+ *		squared deviations, times 10^2s) and P = 10^s:
+ *		mean = S1 / (n P), s^2 / n = D / (n^2 (n - 1) P^2),
+ *		m_t - m_c = (S1_t n_c - S1_c n_t) / (n_t n_c P),
+ *		each a single rounding from exact numeric operands; then Welch's test
+ *		as in uplift_revenue_final.  The state is validated first (it may
+ *		come from a user's call).
+ */
+PG_FUNCTION_INFO_V1(uplift_exact_final);
+Datum
+uplift_exact_final(PG_FUNCTION_ARGS)
+{
+	int64	   *s = ux_state(PG_GETARG_ARRAYTYPE_P(0));
+	int64	   *gt = s + UX_TREATED,
+			   *gc = s + UX_CONTROL;
+	int64		nt = gt[UX_N],
+				rt = gt[UX_R],
+				nc = gc[UX_N],
+				rc = gc[UX_R];
+	Numeric		p = num_pow10((int) s[1]);
+	Numeric		s1t,
+				s1c,
+				vt_num = NULL,
+				vc_num = NULL;
+	Datum		values[U_NCOLS];
+	bool		nulls[U_NCOLS];
+	int			i;
+
+	check_counts(nt, rt);
+	check_counts(nc, rc);
+	for (i = 0; i < 2; i++)
+	{
+		int64	   *g = (i == 0) ? gt : gc;
+		const uint64 *s2 = (const uint64 *) (g + UX_S2);
+		Numeric		n,
+					d;
+
+		if (!w_s2_in_range(s2))
+			ra_state_corrupt("uplift", "A sum of squares is out of range.");
+		if (g[UX_N] == 0)
+		{
+			if (!w_is_zero((const uint64 *) (g + UX_S1)) || !w_is_zero(s2))
+				ra_state_corrupt("uplift", "An empty group has non-zero sums.");
+			continue;
+		}
+		/* D = n S2 - S1^2, which Cauchy-Schwarz makes non-negative */
+		n = int64_to_numeric(g[UX_N]);
+		d = num_from_cstring(w_to_cstring((const uint64 *) (g + UX_S1)));
+		d = num_sub(num_mul(n, num_from_cstring(w_to_cstring(s2))), num_mul(d, d));
+		if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(d),
+											  NumericGetDatum(int64_to_numeric(0)))) < 0)
+			ra_state_corrupt("uplift", "A sum of squares is smaller than the square of the sum allows.");
+		if (i == 0)
+			vt_num = d;
+		else
+			vc_num = d;
+	}
+	s1t = num_from_cstring(w_to_cstring((const uint64 *) (gt + UX_S1)));
+	s1c = num_from_cstring(w_to_cstring((const uint64 *) (gc + UX_S1)));
+	for (i = 0; i < U_NCOLS; i++)
+		nulls[i] = true;
+	fill_rates(nt, rt, nc, rc, values, nulls);
+	if (nt > 0)
+		SET(U_TREATED_REVENUE, num_ratio(s1t, num_mul(int64_to_numeric(nt), p)));
+	if (nc > 0)
+		SET(U_CONTROL_REVENUE, num_ratio(s1c, num_mul(int64_to_numeric(nc), p)));
+	if (nt > 0 && nc > 0)
+	{
+		Numeric		ntn = int64_to_numeric(nt),
+					ncn = int64_to_numeric(nc),
+					dnum = num_sub(num_mul(s1t, ncn), num_mul(s1c, ntn));
+		double		diff = num_ratio(dnum, num_mul(num_mul(ntn, ncn), p));
+
+		SET(U_REVENUE_UPLIFT, diff);
+		SET(U_INCREMENTAL_REVENUE, num_ratio(dnum, num_mul(ncn, p)));
+		if (nt >= 2 && nc >= 2)
+		{
+			Numeric		p2 = num_mul(p, p);
+			double		vt = num_ratio(vt_num, num_mul(num_mul(num_mul(ntn, ntn),
+																int64_to_numeric(nt - 1)), p2)),
+						vc = num_ratio(vc_num, num_mul(num_mul(num_mul(ncn, ncn),
+																int64_to_numeric(nc - 1)), p2)),
 						se2 = vt + vc;
 
 			if (se2 > 0)

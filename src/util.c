@@ -8,6 +8,7 @@
 #include <float.h>
 #include <math.h>
 
+#include "common/shortest_dec.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/numeric.h"
@@ -390,6 +391,59 @@ ra_float8_to_scaled(float8 val, int128 *mantissa, const char *argname)
 		*mantissa = neg ? -m : m;
 	}
 	return scale;
+}
+
+/*
+ * ra_float8_shortest
+ *		A finite double as mantissa * 10^-k, exactly the decimal that float8
+ *		prints: the shortest one that reads back to the same double (Ryu,
+ *		Adams 2018, PostgreSQL's double_to_shortest_decimal_buf).  So 0.1
+ *		is 1 * 10^-1 and 1e+20 is 1 * 10^20 (k = -20).  The mantissa has at
+ *		most 17 digits, no trailing zero while k > 0; zero (and -0) is 0 with
+ *		k = 0.  Returns k.  The caller rejects NaN and infinities.
+ */
+int
+ra_float8_shortest(float8 val, int64 *mantissa)
+{
+	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
+	const char *p = buf;
+	int64		m = 0;
+	int			k = 0;
+	bool		neg = false;
+	bool		frac = false;
+
+	Assert(!isnan(val) && !isinf(val));
+	if (val == 0)
+	{
+		*mantissa = 0;
+		return 0;
+	}
+	(void) double_to_shortest_decimal_buf(val, buf);
+	if (*p == '-')
+	{
+		neg = true;
+		p++;
+	}
+	for (; (*p >= '0' && *p <= '9') || *p == '.'; p++)
+	{
+		if (*p == '.')
+			frac = true;
+		else
+		{
+			m = m * 10 + (*p - '0');
+			if (frac)
+				k++;
+		}
+	}
+	if (*p == 'e')
+		k -= (int) strtol(p + 1, NULL, 10);
+	while (k > 0 && m % 10 == 0)
+	{
+		m /= 10;
+		k--;
+	}
+	*mantissa = neg ? -m : m;
+	return k;
 }
 
 /*

@@ -69,7 +69,7 @@ same_rows() {
 	                     WHERE a.$key IS NULL OR b.$key IS NULL)"
 }
 
-echo "1..28"
+echo "1..30"
 
 # --- stored breaks: a reference table (a copy on every node), as a nightly
 # job keeps them
@@ -215,6 +215,18 @@ done
 ok "$([ -z "$missing" ] && echo 0 || echo 1)" \
 	"mbgnbd_fit and bgbb_fit run as partial aggregates on the shards" "missing:$missing"
 is "$(c -c "$FITS2")" "$(s -c "$FITS2")" "mbgnbd_fit and bgbb_fit on the cluster equal the single node's models"
+
+# --- uplift with revenue (exact bigint[38] sums since 0.2.1): partial on the
+# shards, its text form shipped and combined on the coordinator, and the
+# same bits as on one node (0.2.0's Welford doubles depended on the split)
+UPLIFT="SELECT uplift(in_holdout(customer_id::bigint, 'scale-out', 0.2), recency_days(ph, '$AS_OF') < 180, rfm_monetary(ph))::text AS ur,
+               uplift(in_holdout(customer_id::bigint, 'scale-out', 0.2), recency_days(ph, '$AS_OF') < 180)::text AS u
+        FROM $PER_CUSTOMER"
+plan=$(c -c "EXPLAIN (VERBOSE, COSTS OFF) $UPLIFT" 2>&1)
+task=$(printf '%s\n' "$plan" | grep -m1 '^ *Query: ')
+case "$task" in *"worker_partial_agg('public.uplift(boolean,boolean,double precision)'"*) st=0 ;; *) st=1 ;; esac
+ok $st "uplift with revenue runs as a partial aggregate on the shards" "$plan"
+is "$(c -c "$UPLIFT")" "$(s -c "$UPLIFT")" "uplift with and without revenue on the cluster equals the single node's, bit for bit"
 
 # --- merge() (the value type as its state since 0.2.1): one merged history
 # per group and shard travels, not every customer's history
