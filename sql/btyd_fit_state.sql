@@ -119,6 +119,14 @@ BEGIN
   EXECUTE format('COPY fit_bad_states FROM %L WITH (FORMAT binary)', f);
 END $$;
 \set VERBOSITY default
+-- a penalizer of -0 is the penalizer 0, whichever row comes first
+SELECT a.m::text = b.m::text AS same_text, a.m::text LIKE '%penalizer=0,%' AS printed_0
+FROM (SELECT bgnbd_fit(x, tx, t, p ORDER BY i) AS m
+      FROM (SELECT x, tx, t, CASE WHEN i % 2 = 0 THEN -0.0::float8 ELSE 0.0::float8 END AS p, i
+            FROM (SELECT *, row_number() OVER () AS i FROM fit_rows LIMIT 400) r) s) a,
+     (SELECT bgnbd_fit(x, tx, t, p ORDER BY i DESC) AS m
+      FROM (SELECT x, tx, t, CASE WHEN i % 2 = 0 THEN -0.0::float8 ELSE 0.0::float8 END AS p, i
+            FROM (SELECT *, row_number() OVER () AS i FROM fit_rows LIMIT 400) r) s) b;
 -- states of different models do not combine
 CREATE AGGREGATE pn_state_of(float8, float8, float8) (SFUNC = pareto_nbd_fit_sfunc, STYPE = btyd_fit_state);
 SELECT union_fit_states(st) FROM (SELECT fit_state_of(1, 2, 3) AS st UNION ALL

@@ -157,6 +157,7 @@ fit_state_add(BtydFitState *st, double x, double tx, double T, int64 count)
 static void
 fit_state_set_penalizer(BtydFitState *st, double pen)
 {
+	pen += 0.0;					/* -0 and 0 are one penalizer: keep one form */
 	if (!st->pen_set)
 	{
 		st->penalizer = pen;
