@@ -78,5 +78,24 @@ SELECT count(*) AS subscribers, count(*) FILTER (WHERE s.eh::text IS DISTINCT FR
 FROM serial_result s
 FULL JOIN (SELECT subscriber, engagement_history(event_type, occurred_at) AS eh
 		   FROM eng_part GROUP BY subscriber) p USING (subscriber);
+
+-- partial states travel as the ledger itself (0.2.1): a subscriber whose
+-- events in one partition are only deliveries and bounces (no day entry in
+-- that partial state) combines with the rest exactly
+INSERT INTO eng_part SELECT s, 'delivered', ('2024-03-0' || (1 + s % 9) || ' 10:00+00')::timestamptz FROM generate_series(2001, 2300) s;
+INSERT INTO eng_part SELECT s, 'soft_bounce', ('2024-04-0' || (1 + s % 9) || ' 10:00+00')::timestamptz FROM generate_series(2001, 2300, 3) s;
+INSERT INTO eng_part SELECT s, 'sent', ('2025-02-0' || (1 + s % 9) || ' 09:00+00')::timestamptz FROM generate_series(2001, 2300, 2) s;
+ANALYZE eng_part;
+SET max_parallel_workers_per_gather = 0;
+SET enable_partitionwise_aggregate = off;
+CREATE TEMP TABLE serial_more AS
+SELECT subscriber, engagement_history(event_type, occurred_at) AS eh FROM eng_part GROUP BY subscriber;
+SET enable_partitionwise_aggregate = on;
+SET max_parallel_workers_per_gather = 2;
+SELECT count(*) AS subscribers, count(*) FILTER (WHERE s.eh::text IS DISTINCT FROM p.eh::text) AS mismatches,
+       count(*) FILTER (WHERE sends(s.eh, '2030-01-01') = 0) AS without_sends
+FROM serial_more s
+FULL JOIN (SELECT subscriber, engagement_history(event_type, occurred_at) AS eh
+		   FROM eng_part GROUP BY subscriber) p USING (subscriber);
 RESET ALL;
 DROP TABLE eng_par, eng_part, serial_result;
