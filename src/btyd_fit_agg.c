@@ -104,31 +104,36 @@ obs_cmp(const BtydObs *a, const BtydObs *b)
 #include "lib/sort_template.h"
 
 /*
- * Hash of an observation.  Values are finite and -0.0 is normalised to 0.0
- * before they get here, so equal observations have equal bit patterns.  The
- * three words are folded with odd multipliers and the result finished with
- * the 64-bit mixer of SplitMix64 (Steele, Lea & Flood 2014, "Fast splittable
- * pseudorandom number generators", OOPSLA), which spreads every input bit
- * over the low bits the table uses.
+ * The 64-bit finalizer of SplitMix64 (Steele, Lea & Flood 2014, "Fast
+ * splittable pseudorandom number generators", OOPSLA): every input bit
+ * affects every output bit.
  */
-static inline uint32
+static inline uint64
+mix64(uint64 h)
+{
+	h = (h ^ (h >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
+	h = (h ^ (h >> 27)) * UINT64CONST(0x94D049BB133111EB);
+	return h ^ (h >> 31);
+}
+
+/*
+ * Hash of an observation.  Values are finite and -0.0 is normalised to 0.0
+ * before they get here, so equal observations have equal bit patterns.
+ * Each word is mixed in through the full finalizer: the values are often
+ * small whole numbers (counts, weeks), whose bits all sit in the top 20 of
+ * the 64, and a cheaper fold (multiply, xor) would keep only those.
+ */
+static inline uint64
 obs_hash(double x, double tx, double T)
 {
 	uint64		a,
 				b,
-				c,
-				h;
+				c;
 
 	memcpy(&a, &x, sizeof(a));
 	memcpy(&b, &tx, sizeof(b));
 	memcpy(&c, &T, sizeof(c));
-	h = a * UINT64CONST(0x9E3779B97F4A7C15);
-	h = (h ^ b) * UINT64CONST(0xC2B2AE3D27D4EB4F);
-	h ^= c;
-	h = (h ^ (h >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
-	h = (h ^ (h >> 27)) * UINT64CONST(0x94D049BB133111EB);
-	h ^= h >> 31;
-	return (uint32) h;
+	return mix64(mix64(mix64(a) ^ b) ^ c);
 }
 
 /* ---------------------------------------------------------------------
