@@ -110,6 +110,11 @@ CREATE TABLE timings (label text, version text, mode text, rep int, wall_ms floa
 					  model_new btyd_model, model_old btyd_model, model_v020 btyd_model);
 SQL
 
+# the backend's CPU counter between the psql shell escapes, in a file of this
+# run only (two runs at once on a shared machine must not read each other's)
+CPUFILE=$(mktemp /tmp/btyd_fit_bench.cpu.XXXXXX)
+trap 'rm -f "$CPUFILE"; scripts/pgcluster.sh stop' EXIT
+
 # one timed fit in its own session: label version mode rep aggregate table
 timed() {
 	local label=$1 version=$2 mode=$3 rep=$4 agg=$5 tbl=$6 col
@@ -125,14 +130,14 @@ timed() {
 SET max_parallel_workers_per_gather = $workers;
 SELECT pg_backend_pid() AS pid \gset
 \setenv BPID :pid
-\! awk '{print \$14+\$15}' /proc/\$BPID/stat > /tmp/btyd_fit_bench.cpu
+\! awk '{print \$14+\$15}' /proc/\$BPID/stat > $CPUFILE
 SELECT clock_timestamp() AS t0 \gset
 SET statement_timeout = '$timeout';
 CREATE TEMP TABLE fit AS SELECT $agg(x, t_x, "T") AS m FROM $tbl;
 RESET statement_timeout;
 SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000 AS wall \gset
-\! echo \$(( (\$(awk '{print \$14+\$15}' /proc/\$BPID/stat) - \$(cat /tmp/btyd_fit_bench.cpu)) * 10 )) > /tmp/btyd_fit_bench.cpu
-\set cpu \`cat /tmp/btyd_fit_bench.cpu\`
+\! echo \$(( (\$(awk '{print \$14+\$15}' /proc/\$BPID/stat) - \$(cat $CPUFILE)) * 10 )) > $CPUFILE
+\set cpu \`cat $CPUFILE\`
 INSERT INTO timings (label, version, mode, rep, wall_ms, cpu_ms, $col)
 SELECT '$label', '$version', '$mode', $rep, :wall, :cpu, m FROM fit;
 SQL
