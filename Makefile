@@ -33,6 +33,7 @@ DATA = $(wildcard sql/reactivation--*.sql) sql/reactivation--0.1.0.control
 # pg_regress tests, in order (sql/<name>.sql, expected/<name>.out)
 REGRESS = \
 	btyd_fit_state \
+	btyd_fit_merge \
 	purchase_history \
 	measures \
 	asof \

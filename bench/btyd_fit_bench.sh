@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # BTYD fit speed: the current bgnbd_fit / pareto_nbd_fit against the same
-# aggregates of release 0.1.0 (built from the tag v0.1.0), side by side on
-# the same tables: 1M customers whose (x, t_x, T) are all distinct, and 1M
-# customers in weekly cohorts with times in whole weeks (duplicate-heavy).
+# aggregates of releases 0.1.0 and 0.2.0 (built from the tags v0.1.0 and
+# v0.2.0), side by side on the same tables: 1M customers whose (x, t_x, T)
+# are all distinct, and 1M customers in weekly cohorts with times in whole
+# weeks (duplicate-heavy).  0.2.0 and the current version fit with the same
+# code (src/btyd_fit.c); they differ in how the aggregate collects the rows.
 #
 #   PG_CONFIG=... RA_PGPORT=... bench/btyd_fit_bench.sh [reps] [output-file]
 #
-# The 0.1.0 library is installed beside the current one as
-# reactivation_v010.so and its fitting aggregates are declared in schema
-# v010, so that a session timing 0.1.0 loads only that library (every timing
-# runs in its own session; storing a btyd_model in a table calls none of the
-# type's functions).  Reports wall-clock and
-# backend CPU milliseconds (median of reps), and the largest relative
-# difference between the parameters of the two fits.
+# The old libraries are installed beside the current one as
+# reactivation_v010.so and reactivation_v020.so and their fitting aggregates
+# (over internal) are declared in schemas v010 and v020, so that a session
+# timing an old release loads only its library (every timing runs in its own
+# session; storing a btyd_model in a table calls none of the type's
+# functions).  Reports wall-clock and backend CPU milliseconds (median of
+# reps), the largest relative difference between the parameters of the
+# 0.1.0 and current fits, and whether the 0.2.0 and current fits are equal.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=${1:-3}
@@ -25,12 +28,14 @@ if [ "$(id -u)" != 0 ] && [ ! -w "$PKGLIB" ]; then
 	SUDO="sudo"
 fi
 
-# the 0.1.0 library, from its tag
-OLD=$(mktemp -d)
-git archive v0.1.0 | tar -x -C "$OLD"
-make -s -C "$OLD" PG_CONFIG="$PG_CONFIG" >/dev/null
-$SUDO cp "$OLD/reactivation.so" "$PKGLIB/reactivation_v010.so"
-rm -rf "$OLD"
+# the 0.1.0 and 0.2.0 libraries, from their tags
+for tag in v0.1.0 v0.2.0; do
+	OLD=$(mktemp -d)
+	git archive "$tag" | tar -x -C "$OLD"
+	make -s -C "$OLD" PG_CONFIG="$PG_CONFIG" >/dev/null
+	$SUDO cp "$OLD/reactivation.so" "$PKGLIB/reactivation_${tag//./}.so"
+	rm -rf "$OLD"
+done
 
 make -s PG_CONFIG="$PG_CONFIG" clean
 make -s PG_CONFIG="$PG_CONFIG"
@@ -64,6 +69,27 @@ CREATE AGGREGATE v010.pareto_nbd_fit(float8, float8, float8) (SFUNC = v010.pn_sf
 	FINALFUNC = v010.final, COMBINEFUNC = v010.combine, SERIALFUNC = v010.serialize,
 	DESERIALFUNC = v010.deserialize, PARALLEL = SAFE);
 
+-- 0.2.0's fitting aggregates (over internal)
+CREATE SCHEMA v020;
+CREATE FUNCTION v020.bg_sfunc(internal, float8, float8, float8) RETURNS internal
+	AS '$libdir/reactivation_v020', 'bgnbd_fit_sfunc' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION v020.pn_sfunc(internal, float8, float8, float8) RETURNS internal
+	AS '$libdir/reactivation_v020', 'pareto_nbd_fit_sfunc' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION v020.combine(internal, internal) RETURNS internal
+	AS '$libdir/reactivation_v020', 'btyd_fit_combine' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION v020.serialize(internal) RETURNS bytea
+	AS '$libdir/reactivation_v020', 'btyd_fit_serialize' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION v020.deserialize(bytea, internal) RETURNS internal
+	AS '$libdir/reactivation_v020', 'btyd_fit_deserialize' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION v020.final(internal) RETURNS btyd_model
+	AS '$libdir/reactivation_v020', 'btyd_fit_final' LANGUAGE C PARALLEL SAFE;
+CREATE AGGREGATE v020.bgnbd_fit(float8, float8, float8) (SFUNC = v020.bg_sfunc, STYPE = internal,
+	FINALFUNC = v020.final, COMBINEFUNC = v020.combine, SERIALFUNC = v020.serialize,
+	DESERIALFUNC = v020.deserialize, PARALLEL = SAFE);
+CREATE AGGREGATE v020.pareto_nbd_fit(float8, float8, float8) (SFUNC = v020.pn_sfunc, STYPE = internal,
+	FINALFUNC = v020.final, COMBINEFUNC = v020.combine, SERIALFUNC = v020.serialize,
+	DESERIALFUNC = v020.deserialize, PARALLEL = SAFE);
+
 -- 1M customers each with its own T (continuous times: every triple distinct)
 CREATE TABLE bg_distinct AS
 SELECT s.x::float8 AS x, s.t_x, s."T" FROM generate_series(1, 1000000) i,
@@ -81,8 +107,13 @@ SELECT s.x::float8 AS x, round(s.t_x) AS t_x, s."T" FROM generate_series(0, 51) 
   LATERAL btyd_simulate('pareto_nbd(r=0.553,alpha=10.578,s=0.606,beta=11.669)', 19231, 52 + w, 4000 + w) s;
 VACUUM ANALYZE;
 CREATE TABLE timings (label text, version text, mode text, rep int, wall_ms float8, cpu_ms float8,
-					  model_new btyd_model, model_old btyd_model);
+					  model_new btyd_model, model_old btyd_model, model_v020 btyd_model);
 SQL
+
+# the backend's CPU counter between the psql shell escapes, in a file of this
+# run only (two runs at once on a shared machine must not read each other's)
+CPUFILE=$(mktemp /tmp/btyd_fit_bench.cpu.XXXXXX)
+trap 'rm -f "$CPUFILE"; scripts/pgcluster.sh stop' EXIT
 
 # one timed fit in its own session: label version mode rep aggregate table
 timed() {
@@ -90,19 +121,23 @@ timed() {
 	local workers=0 timeout=600s
 	[ "$mode" = parallel ] && workers=2
 	[ "$version" = 0.1.0 ] && timeout=${OLD_TIMEOUT:-600s}
-	if [ "$version" = 0.1.0 ]; then col=model_old; agg="v010.$agg"; else col=model_new; fi
+	case $version in
+	0.1.0) col=model_old; agg="v010.$agg" ;;
+	0.2.0) col=model_v020; agg="v020.$agg" ;;
+	*) col=model_new ;;
+	esac
 	psql -X -q -At <<SQL >/dev/null 2>&1 || true
 SET max_parallel_workers_per_gather = $workers;
 SELECT pg_backend_pid() AS pid \gset
 \setenv BPID :pid
-\! awk '{print \$14+\$15}' /proc/\$BPID/stat > /tmp/btyd_fit_bench.cpu
+\! awk '{print \$14+\$15}' /proc/\$BPID/stat > $CPUFILE
 SELECT clock_timestamp() AS t0 \gset
 SET statement_timeout = '$timeout';
 CREATE TEMP TABLE fit AS SELECT $agg(x, t_x, "T") AS m FROM $tbl;
 RESET statement_timeout;
 SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000 AS wall \gset
-\! echo \$(( (\$(awk '{print \$14+\$15}' /proc/\$BPID/stat) - \$(cat /tmp/btyd_fit_bench.cpu)) * 10 )) > /tmp/btyd_fit_bench.cpu
-\set cpu \`cat /tmp/btyd_fit_bench.cpu\`
+\! echo \$(( (\$(awk '{print \$14+\$15}' /proc/\$BPID/stat) - \$(cat $CPUFILE)) * 10 )) > $CPUFILE
+\set cpu \`cat $CPUFILE\`
 INSERT INTO timings (label, version, mode, rep, wall_ms, cpu_ms, $col)
 SELECT '$label', '$version', '$mode', $rep, :wall, :cpu, m FROM fit;
 SQL
@@ -114,7 +149,7 @@ SQL
 }
 
 for rep in $(seq 1 "$REPS"); do
-	for v in 0.1.0 0.2.0; do
+	for v in 0.1.0 0.2.0 0.2.1; do
 		timed "BG/NBD, 1M distinct" $v serial "$rep" bgnbd_fit bg_distinct
 		timed "BG/NBD, 1M distinct" $v parallel "$rep" bgnbd_fit bg_distinct
 		timed "BG/NBD, 1M weekly (dup-heavy)" $v serial "$rep" bgnbd_fit bg_dup
@@ -122,6 +157,7 @@ for rep in $(seq 1 "$REPS"); do
 		timed "Pareto/NBD, 100k distinct" $v serial "$rep" pareto_nbd_fit pn_distinct_100k
 	done
 	timed "Pareto/NBD, 1M distinct" 0.2.0 serial "$rep" pareto_nbd_fit pn_distinct
+	timed "Pareto/NBD, 1M distinct" 0.2.1 serial "$rep" pareto_nbd_fit pn_distinct
 done
 # 0.1.0's Pareto/NBD over 1M distinct customers: once, stopped after 120 s
 OLD_TIMEOUT=120s timed "Pareto/NBD, 1M distinct" 0.1.0 serial 1 pareto_nbd_fit pn_distinct
@@ -140,10 +176,14 @@ WITH med AS (
 SELECT n.label, n.mode,
        CASE WHEN o.finished = 0 THEN '> 120000 (cancelled)' ELSE round(o.wall)::text END AS "0.1.0 wall ms",
        round(o.cpu) AS "0.1.0 cpu ms",
-       round(n.wall) AS "0.2.0 wall ms", round(n.cpu) AS "0.2.0 cpu ms",
-       round((o.wall / n.wall)::numeric, 1) AS "speed-up (wall)"
+       round(p.wall) AS "0.2.0 wall ms", round(p.cpu) AS "0.2.0 cpu ms",
+       round(n.wall) AS "0.2.1 wall ms", round(n.cpu) AS "0.2.1 cpu ms",
+       round((o.wall / n.wall)::numeric, 1) AS "0.2.1 vs 0.1.0 (wall)",
+       round((p.wall / n.wall)::numeric, 2) AS "0.2.1 vs 0.2.0 (wall)",
+       round((p.cpu / n.cpu)::numeric, 2) AS "0.2.1 vs 0.2.0 (cpu)"
 FROM med n LEFT JOIN med o ON o.label = n.label AND o.mode = n.mode AND o.version = '0.1.0'
-WHERE n.version = '0.2.0' ORDER BY 1, 2 DESC;
+     LEFT JOIN med p ON p.label = n.label AND p.mode = n.mode AND p.version = '0.2.0'
+WHERE n.version = '0.2.1' ORDER BY 1, 2 DESC;
 -- the same optimum: largest relative parameter difference between the fits
 SELECT n.label, n.mode, max(abs(a.v::float8 / b.v::float8 - 1)) AS max_rel_param_diff,
        max(loglik(n.model_new) - loglik(o.model_old)) AS loglik_gain
@@ -151,8 +191,12 @@ FROM timings n JOIN timings o ON o.label = n.label AND o.mode = n.mode AND o.ver
      AND o.model_old IS NOT NULL,
      LATERAL jsonb_each_text(params(n.model_new)) a(k, v),
      LATERAL jsonb_each_text(params(o.model_old)) b(k2, v)
-WHERE n.version = '0.2.0' AND a.k = b.k2
+WHERE n.version = '0.2.1' AND a.k = b.k2
 GROUP BY 1, 2 ORDER BY 1, 2 DESC;
-SELECT DISTINCT label, model_new::text FROM timings WHERE version = '0.2.0' AND rep = 1 AND mode = 'serial' ORDER BY 1;
+-- 0.2.0 and 0.2.1 fit the same sorted observations: the models are equal
+SELECT n.label, n.mode, bool_and(n.model_new = p.model_v020) AS "0.2.1 = 0.2.0"
+FROM timings n JOIN timings p ON p.label = n.label AND p.mode = n.mode AND p.rep = n.rep AND p.version = '0.2.0'
+WHERE n.version = '0.2.1' GROUP BY 1, 2 ORDER BY 1, 2 DESC;
+SELECT DISTINCT label, model_new::text FROM timings WHERE version = '0.2.1' AND rep = 1 AND mode = 'serial' ORDER BY 1;
 SQL
 } > "$OUT"

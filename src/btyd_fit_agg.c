@@ -25,12 +25,32 @@
 
 /*
  * BtydFitState: transition state of the fitting aggregates, allocated in
- * the aggregate context.  Rows are appended to obs[] (weight 1); when the
- * array fills up it is sorted and customers with identical observations
- * merged into one entry whose weight is their count, and it grows only when
- * that leaves it more than half full.  So the per-row path is an append
- * (no hashing), the state stays within about twice the distinct triples,
- * and the final function gets the sorted array the fit needs.
+ * the aggregate context.  obs[] holds the distinct observations with their
+ * counts: obs[0 .. nsorted-1] sorted in (x, t_x, T) order and merged, the
+ * rest unsorted.  Rows come in in one of two modes:
+ *
+ * - hashed (the start): obs[] itself is an open-addressing hash table
+ *   (linear probing, at most half full, an empty slot has count 0): a row
+ *   finds its observation's entry, whose count goes up by one, or a free
+ *   slot for it.  So no observation is held twice, and a duplicate-heavy
+ *   input (customers in weekly cohorts: a few thousand distinct
+ *   observations per million customers) costs one probe a row, one cache
+ *   line, and no sorting until the end.
+ * - appended: when the table fills up and most rows since hashing was last
+ *   judged were new observations (continuous times: nearly every customer
+ *   distinct), hashing only costs time and memory, so the entries are
+ *   packed to the front and rows are appended; when the array fills up it
+ *   is sorted and merged (fit_state_compact), and grows only when that
+ *   leaves it more than half full.  A compaction that halves the array
+ *   switches hashing on again.
+ *
+ * Either way the final function sorts what is not sorted yet.  A state
+ * passed between processes is sorted and merged first (the flat image), so
+ * combining a state only copies it in as one more sorted run
+ * (fit_state_add_run); the runs are merged in one pass, a k-way merge, when
+ * the state is next needed whole (fit_state_compact).  So the leader of a
+ * parallel plan, or the Citus coordinator, never sorts the workers' rows
+ * again, and k states cost O(n log k), not O(n k) as pairwise merges would.
  */
 typedef struct BtydFitState
 {
@@ -41,13 +61,27 @@ typedef struct BtydFitState
 	BtydObs    *obs;			/* x, t_x, T (or mean spend, 0), count */
 	int64		n;				/* used entries */
 	int64		cap;			/* allocated entries */
-	int64		nsorted;		/* obs[0 .. nsorted-1] sorted and merged */
+	int64		nsorted;		/* obs[0 .. nsorted-1]: sorted runs */
+	int			nruns;			/* how many (0 or 1: sorted and merged) */
+	int			runs_cap;
+	int64	   *runstart;		/* when nruns > 1: where each run starts */
 	bool		few_dups;		/* the last compaction merged few entries */
 	MemoryContext ctx;			/* where obs lives */
+	bool		hashed;			/* obs[0 .. cap-1] is a hash table */
+	uint64		hmask;			/* hashed: cap - 1 (a power of 2) */
+	int64		hlimit;			/* hashed: grow or drop the table beyond this */
+	int64		hlast;			/* hashed: 1 + index of the last entry hit, or 0 */
+	int64		nadds;			/* additions so far */
+	int64		hcheck_adds;	/* nadds and n when hashing was last judged */
+	int64		hcheck_n;
 } BtydFitState;
 
 #define FIT_STATE_VERSION	1
-#define FIT_STATE_MIN_CAP	1024
+/* hash table sizes: 64 slots (2 kB) at first, at most 2^25 (1 GB) */
+#define FIT_HASH_MIN_SLOTS	64
+#define FIT_HASH_MAX_SLOTS	((int64) 1 << 25)
+/* hashing is judged once the table holds this many entries, then each time it fills */
+#define FIT_HASH_JUDGE_MIN	1024
 
 /* observations in (x, t_x, T) order: the fit's summation order */
 static inline int
@@ -70,55 +104,314 @@ obs_cmp(const BtydObs *a, const BtydObs *b)
 #define ST_DEFINE
 #include "lib/sort_template.h"
 
+/*
+ * The 64-bit finalizer of SplitMix64 (Steele, Lea & Flood 2014, "Fast
+ * splittable pseudorandom number generators", OOPSLA): every input bit
+ * affects every output bit.
+ */
+static inline uint64
+mix64(uint64 h)
+{
+	h = (h ^ (h >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
+	h = (h ^ (h >> 27)) * UINT64CONST(0x94D049BB133111EB);
+	return h ^ (h >> 31);
+}
+
+/*
+ * Hash of an observation.  Values are finite and -0.0 is normalised to 0.0
+ * before they get here, so equal observations have equal bit patterns.
+ * Each word is mixed in through the full finalizer: the values are often
+ * small whole numbers (counts, weeks), whose bits all sit in the top 20 of
+ * the 64, and a cheaper fold (multiply, xor) would keep only those.
+ */
+static inline uint64
+obs_hash(double x, double tx, double T)
+{
+	uint64		a,
+				b,
+				c;
+
+	memcpy(&a, &x, sizeof(a));
+	memcpy(&b, &tx, sizeof(b));
+	memcpy(&c, &T, sizeof(c));
+	return mix64(mix64(mix64(a) ^ b) ^ c);
+}
+
 /* ---------------------------------------------------------------------
  * Fitting aggregates
  * ---------------------------------------------------------------------
  */
+
+/* make obs[] hold at least want entries (want >= n) */
+static void
+fit_state_reserve(BtydFitState *st, int64 want)
+{
+	if (want <= st->cap)
+		return;
+	if ((Size) want > MaxAllocHugeSize / sizeof(BtydObs))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many distinct observations for one fit: " INT64_FORMAT, want)));
+	st->obs = repalloc_huge(st->obs, sizeof(BtydObs) * (Size) want);
+	st->cap = want;
+}
+
+/*
+ * Stop hashing: pack the table's entries to the front of obs[], in table
+ * order (unsorted); the state then appends.
+ */
+static void
+fit_hash_drop(BtydFitState *st)
+{
+	int64		i,
+				m = 0;
+
+	if (!st->hashed)
+		return;
+	for (i = 0; i < st->cap; i++)
+		if (st->obs[i].w != 0.0)
+			st->obs[m++] = st->obs[i];
+	Assert(m == st->n);
+	st->hashed = false;
+	st->hlast = 0;
+}
+
+/* hashed: the entry of (x, tx, T), or the free slot (count 0) for it */
+static inline BtydObs *
+fit_hash_find(const BtydFitState *st, double x, double tx, double T)
+{
+	uint64		h = obs_hash(x, tx, T) & st->hmask;
+
+	for (;;)
+	{
+		BtydObs    *o = &st->obs[h];
+
+		if (o->w == 0.0 || (o->x == x && o->tx == tx && o->T == T))
+			return o;
+		h = (h + 1) & st->hmask;
+	}
+}
+
+/*
+ * Hash the state's entries (which are distinct: a table's, or packed ones)
+ * into a new table with room for at least 'room' entries at load factor
+ * 1/2, which replaces obs[].  Returns false (and changes nothing) when the
+ * table would be too large.
+ */
+static bool
+fit_hash_build(BtydFitState *st, int64 room)
+{
+	int64		size = FIT_HASH_MIN_SLOTS,
+				i,
+				from;
+	BtydObs    *old = st->obs;
+	bool		was_hashed = st->hashed;
+
+	while (size < 2 * room)
+		size *= 2;
+	if (size > FIT_HASH_MAX_SLOTS)
+		return false;
+	from = was_hashed ? st->cap : st->n;
+	st->obs = MemoryContextAllocExtended(st->ctx, sizeof(BtydObs) * (Size) size,
+										 MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	st->cap = size;
+	st->hmask = (uint64) (size - 1);
+	st->hlimit = size / 2;
+	st->hashed = true;
+	st->hlast = 0;
+	/* a table has no order */
+	st->nsorted = 0;
+	st->nruns = 0;
+	for (i = 0; i < from; i++)
+	{
+		if (old[i].w != 0.0)
+			*fit_hash_find(st, old[i].x, old[i].tx, old[i].T) = old[i];
+		if ((i & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
+	}
+	if (old != NULL)
+		pfree(old);
+	return true;
+}
+
+/* an empty state (zeroed by the caller) in ctx, hashing */
+static void
+fit_state_init(BtydFitState *st, MemoryContext ctx, int kind)
+{
+	st->kind = kind;
+	st->ctx = ctx;
+	if (!fit_hash_build(st, FIT_HASH_MIN_SLOTS / 2))
+		elog(ERROR, "cannot allocate a btyd fit state");
+}
 
 static BtydFitState *
 fit_state_new(MemoryContext aggctx, int kind)
 {
 	BtydFitState *st = MemoryContextAllocZero(aggctx, sizeof(BtydFitState));
 
-	st->kind = kind;
-	st->ctx = aggctx;
-	st->cap = FIT_STATE_MIN_CAP;
-	st->obs = MemoryContextAlloc(aggctx, sizeof(BtydObs) * FIT_STATE_MIN_CAP);
+	fit_state_init(st, aggctx, kind);
 	return st;
 }
 
+/* free a plain state's memory (not an expanded object's) */
+static void
+fit_state_free(BtydFitState *st)
+{
+	pfree(st->obs);
+	if (st->runstart != NULL)
+		pfree(st->runstart);
+	pfree(st);
+}
+
+/* sort obs[from .. n-1] and merge equal neighbours; returns the new n */
+static int64
+fit_sort_merge(BtydObs *obs, int64 from, int64 n)
+{
+	int64		m = from,
+				i;
+
+	sort_btyd_obs(obs + from, n - from);
+	for (i = from; i < n; i++)
+	{
+		if (m > from && obs_cmp(&obs[m - 1], &obs[i]) == 0)
+			obs[m - 1].w += obs[i].w;
+		else
+			obs[m++] = obs[i];
+		if ((i & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
+	}
+	return m;
+}
+
+/* the end of run r of st (nruns > 1) */
+static inline int64
+fit_run_end(const BtydFitState *st, int r)
+{
+	return r + 1 < st->nruns ? st->runstart[r + 1] : st->nsorted;
+}
+
 /*
- * Sort obs[] and merge equal observations (adding their counts).  The
- * order of equal keys does not matter: their weights are whole numbers
- * below 2^53, so the sums are exact whatever the order.
+ * Merge the nruns sorted runs of obs[0 .. nsorted-1] into a new array, in
+ * one pass: a binary min-heap of the runs keyed by their next entry (the
+ * classic k-way merge, Knuth, TAOCP vol. 3, 5.4.1), equal observations
+ * adding their counts.  Every run is itself sorted and merged.
+ */
+static void
+fit_merge_runs(BtydFitState *st)
+{
+	int			k = st->nruns,
+				hn,
+				r;
+	int64	   *pos = palloc(sizeof(int64) * k);
+	int		   *heap = palloc(sizeof(int) * k);
+	BtydObs    *out = MemoryContextAllocHuge(st->ctx, sizeof(BtydObs) * (Size) Max(st->nsorted, 1));
+	int64		m = 0;
+
+	for (r = 0; r < k; r++)
+		pos[r] = st->runstart[r];
+	/* heap of the non-empty runs, built by sifting each one up */
+	hn = 0;
+	for (r = 0; r < k; r++)
+	{
+		int			c;
+
+		if (pos[r] >= fit_run_end(st, r))
+			continue;
+		c = hn++;
+		while (c > 0 && obs_cmp(&st->obs[pos[heap[(c - 1) / 2]]], &st->obs[pos[r]]) > 0)
+		{
+			heap[c] = heap[(c - 1) / 2];
+			c = (c - 1) / 2;
+		}
+		heap[c] = r;
+	}
+	while (hn > 0)
+	{
+		int			top = heap[0],
+					c = 0;
+		const BtydObs *o = &st->obs[pos[top]];
+
+		if (m > 0 && obs_cmp(&out[m - 1], o) == 0)
+			out[m - 1].w += o->w;
+		else
+			out[m++] = *o;
+		if ((m & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		/* advance the top run, or replace it by the last one; sift down */
+		if (++pos[top] >= fit_run_end(st, top))
+			top = heap[--hn];
+		for (;;)
+		{
+			int			ch = 2 * c + 1;
+
+			if (ch >= hn)
+				break;
+			if (ch + 1 < hn && obs_cmp(&st->obs[pos[heap[ch + 1]]], &st->obs[pos[heap[ch]]]) < 0)
+				ch++;
+			if (obs_cmp(&st->obs[pos[heap[ch]]], &st->obs[pos[top]]) >= 0)
+				break;
+			heap[c] = heap[ch];
+			c = ch;
+		}
+		if (hn > 0)
+			heap[c] = top;
+	}
+	/* the unsorted rest (none when called from fit_state_compact) follows */
+	Assert(st->n == st->nsorted);
+	pfree(st->obs);
+	pfree(pos);
+	pfree(heap);
+	st->obs = out;
+	st->cap = Max(st->nsorted, 1);
+	st->n = st->nsorted = m;
+	st->nruns = m > 0 ? 1 : 0;
+}
+
+/*
+ * Sort and merge the state into one sorted run of distinct observations
+ * (equal ones adding their counts).  The order of equal keys does not
+ * matter: their weights are whole numbers below 2^53, so the sums are exact
+ * whatever the order.  The hash table's indexes no longer hold afterwards:
+ * it is dropped, and rows added later are appended (the next compaction may
+ * switch hashing on again).  With one sorted run or none, the whole array
+ * is sorted in place (no extra memory); with several runs (combined
+ * states), the unsorted rest becomes one more run and the runs are merged.
  */
 static void
 fit_state_compact(BtydFitState *st)
 {
-	int64		m = 0,
-				i;
-
-	if (st->nsorted == st->n)
+	if (st->nsorted == st->n && st->nruns <= 1)
 		return;
-	sort_btyd_obs(st->obs, st->n);
-	for (i = 0; i < st->n; i++)
+	fit_hash_drop(st);
+	if (st->nruns <= 1)
 	{
-		if (m > 0 && obs_cmp(&st->obs[m - 1], &st->obs[i]) == 0)
-			st->obs[m - 1].w += st->obs[i].w;
-		else
-			st->obs[m++] = st->obs[i];
-		if ((i & 0xFFFF) == 0xFFFF)
-			CHECK_FOR_INTERRUPTS();
+		st->n = st->nsorted = fit_sort_merge(st->obs, 0, st->n);
+		st->nruns = st->n > 0 ? 1 : 0;
+		return;
 	}
-	st->n = st->nsorted = m;
+	if (st->n > st->nsorted)
+	{
+		int64		end = fit_sort_merge(st->obs, st->nsorted, st->n);
+
+		if (st->nruns == st->runs_cap)
+		{
+			st->runs_cap *= 2;
+			st->runstart = repalloc(st->runstart, sizeof(int64) * st->runs_cap);
+		}
+		st->runstart[st->nruns++] = st->nsorted;
+		st->n = st->nsorted = end;
+	}
+	fit_merge_runs(st);
 }
 
 /*
- * Room for one more entry: compact, and grow when compaction did not halve
- * the array.  When the last compaction merged less than a quarter of the
- * entries (mostly distinct customers: continuous times), the array grows
- * without sorting this time, since sorting would gain little and the final
- * function sorts anyway.
+ * Appending: room for one more entry.  Compact, and grow when compaction
+ * did not halve the array.  When the last compaction merged less than a
+ * quarter of the entries (mostly distinct customers: continuous times),
+ * the array grows without sorting this time, since sorting would gain
+ * little and the final function sorts anyway.  When compaction merged half
+ * the entries or more, the input is duplicate-heavy after all: hashing
+ * goes on again.
  */
 static void
 fit_state_make_room(BtydFitState *st)
@@ -129,29 +422,132 @@ fit_state_make_room(BtydFitState *st)
 
 		fit_state_compact(st);
 		st->few_dups = (st->n * 4 > before * 3);
+		if (st->n * 2 <= before)
+		{
+			st->hcheck_adds = st->nadds;
+			st->hcheck_n = st->n;
+			if (fit_hash_build(st, Max(2 * st->n, FIT_HASH_JUDGE_MIN)))
+				return;
+		}
 		if (st->n * 2 <= st->cap)
 			return;
 	}
 	else
 		st->few_dups = false;
-	st->cap *= 2;
-	st->obs = repalloc_huge(st->obs, sizeof(BtydObs) * (Size) st->cap);
+	fit_state_reserve(st, st->cap * 2);
 }
 
+/*
+ * Hashing: the table is full.  Once it holds FIT_HASH_JUDGE_MIN entries,
+ * hashing is judged each time: when more than half of the additions since
+ * the last judgement were new observations, it does not pay, and the state
+ * appends from now on.  Otherwise the table doubles.
+ */
+static void
+fit_hash_full(BtydFitState *st)
+{
+	if (st->n >= FIT_HASH_JUDGE_MIN)
+	{
+		int64		adds = st->nadds - st->hcheck_adds,
+					fresh = st->n - st->hcheck_n;
+
+		st->hcheck_adds = st->nadds;
+		st->hcheck_n = st->n;
+		if (fresh * 2 > adds)
+		{
+			/*
+			 * Mostly distinct: the first time the array fills up it grows
+			 * without sorting (the compactions then come at the sizes they
+			 * came at in 0.2.0, every other doubling from 4096 entries)
+			 */
+			fit_hash_drop(st);
+			st->few_dups = true;
+			return;
+		}
+	}
+	if (!fit_hash_build(st, 2 * st->hlimit))
+	{
+		fit_hash_drop(st);
+		st->few_dups = false;
+	}
+}
+
+/*
+ * Hashed: count (x, tx, T) in its entry o (from fit_hash_find), claiming
+ * the free slot for a new observation (the caller has made room).
+ */
+static inline void
+fit_hash_count(BtydFitState *st, BtydObs *o, double x, double tx, double T, int64 count)
+{
+	if (o->w == 0.0)
+	{
+		o->x = x;
+		o->tx = tx;
+		o->T = T;
+		st->n++;
+	}
+	o->w += (double) count;
+	st->hlast = (o - st->obs) + 1;
+}
+
+/*
+ * Add count customers with observation (x, tx, T) (count >= 1, values
+ * checked by the caller).
+ */
 static inline void
 fit_state_add(BtydFitState *st, double x, double tx, double T, int64 count)
 {
 	BtydObs    *o;
 
-	if (st->n == st->cap)
-		fit_state_make_room(st);
-	o = &st->obs[st->n++];
-	/* normalise -0.0 so that it sorts and merges like 0.0 */
-	o->x = x + 0.0;
-	o->tx = tx + 0.0;
-	o->T = T + 0.0;
-	o->w = (double) count;
+	/* normalise -0.0 so that it sorts, hashes and merges like 0.0 */
+	x += 0.0;
+	tx += 0.0;
+	T += 0.0;
+	Assert(count >= 1);
 	st->ncust += count;
+	st->nadds++;
+	if (st->hashed)
+	{
+		/*
+		 * Rows often repeat the previous row's observation (customers of a
+		 * cohort with no repeat purchase): that entry is in cache, so try
+		 * it before probing.
+		 */
+		if (st->hlast != 0)
+		{
+			o = &st->obs[st->hlast - 1];
+			if (o->x == x && o->tx == tx && o->T == T)
+			{
+				o->w += (double) count;
+				return;
+			}
+		}
+		o = fit_hash_find(st, x, tx, T);
+		if (o->w == 0.0 && st->n >= st->hlimit)
+		{
+			fit_hash_full(st);
+			o = st->hashed ? fit_hash_find(st, x, tx, T) : NULL;
+		}
+		if (o != NULL)
+		{
+			fit_hash_count(st, o, x, tx, T, count);
+			return;
+		}
+	}
+	if (st->n == st->cap)
+	{
+		fit_state_make_room(st);
+		if (st->hashed)
+		{
+			fit_hash_count(st, fit_hash_find(st, x, tx, T), x, tx, T, count);
+			return;
+		}
+	}
+	o = &st->obs[st->n++];
+	o->x = x;
+	o->tx = tx;
+	o->T = T;
+	o->w = (double) count;
 }
 
 static void
@@ -168,6 +564,109 @@ fit_state_set_penalizer(BtydFitState *st, double pen)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("penalizer must be the same for every row of a fit"),
 				 errdetail("Saw %g and %g.", st->penalizer, pen)));
+}
+
+/*
+ * Merge src (sorted and distinct, in other memory) into the last run of st,
+ * obs[rs .. n-1], from the back: the array grows by src->n and the larger
+ * entries of either run are written from its new end down, which never
+ * overtakes the unread entries of the run.  Equal observations add their
+ * counts, which leaves a gap that a memmove closes.
+ */
+static void
+fit_merge_into_last_run(BtydFitState *st, int64 rs, const BtydFitState *src)
+{
+	int64		i = st->n - 1,
+				j = src->n - 1,
+				end = st->n + src->n,
+				k = end;
+
+	fit_state_reserve(st, end);
+	while (j >= 0)
+	{
+		int			c = i >= rs ? obs_cmp(&st->obs[i], &src->obs[j]) : -1;
+
+		if (c > 0)
+			st->obs[--k] = st->obs[i--];
+		else
+		{
+			BtydObs		o = src->obs[j--];
+
+			if (c == 0)
+				o.w += st->obs[i--].w;
+			st->obs[--k] = o;
+		}
+		if ((j & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	/* obs[rs .. i] stay where they are; close the gap left by merged pairs */
+	if (k > i + 1)
+		memmove(&st->obs[i + 1], &st->obs[k], sizeof(BtydObs) * (Size) (end - k));
+	st->n = st->nsorted = i + 1 + (end - k);
+}
+
+/*
+ * Combine: src (a view whose entries are sorted and distinct: a flat
+ * image, or a compacted state) joins st's sorted runs.  When st's last run
+ * is at most 4 times as long as src, src is merged into it at once, from
+ * the back and in place (fit_merge_into_last_run: no new array, and at most
+ * 5 src->n entries moved, so O(n) over any number of states); otherwise
+ * src is copied in as one more run, and the runs are merged in one k-way
+ * pass when the state is next compacted.  So the 2-3 states of a parallel
+ * plan end as one sorted run without any sorting, and the 32 shard states
+ * of a Citus coordinator cost O(n log k), not O(n k) as merging each into
+ * everything would.  A state with unsorted entries is compacted first, so
+ * that obs[] is always sorted runs followed by unsorted entries.  Customer
+ * totals are checked against 9e15 (counts stay exact in a double).
+ */
+static void
+fit_state_add_run(BtydFitState *st, const BtydFitState *src)
+{
+	int64		last;
+
+	if (st->kind != src->kind)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("btyd fit states of different models cannot be combined")));
+	Assert(src->nsorted == src->n && src->nruns <= 1);
+	if (src->pen_set)
+		fit_state_set_penalizer(st, src->penalizer);
+	if (src->ncust > (int64) 9.0e15 - st->ncust)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("btyd fit states add up to more than 9e15 customers")));
+	st->ncust += src->ncust;
+	if (src->n == 0)
+		return;
+	if (st->n > st->nsorted)
+		fit_state_compact(st);
+	fit_hash_drop(st);
+	last = st->nruns > 1 ? st->runstart[st->nruns - 1] : 0;
+	if (st->nruns >= 1 && st->n - last <= 4 * src->n)
+	{
+		fit_merge_into_last_run(st, last, src);
+		return;
+	}
+	if (st->nruns >= 1)
+	{
+		if (st->runstart == NULL)
+		{
+			st->runs_cap = 8;
+			st->runstart = MemoryContextAlloc(st->ctx, sizeof(int64) * st->runs_cap);
+		}
+		else if (st->nruns == st->runs_cap)
+		{
+			st->runs_cap *= 2;
+			st->runstart = repalloc(st->runstart, sizeof(int64) * st->runs_cap);
+		}
+		st->runstart[0] = 0;
+		st->runstart[st->nruns] = st->n;
+	}
+	/* large chunks are realloc'ed, which mostly moves no memory */
+	fit_state_reserve(st, st->n + src->n);
+	memcpy(&st->obs[st->n], src->obs, sizeof(BtydObs) * (Size) src->n);
+	st->n = st->nsorted = st->n + src->n;
+	st->nruns++;
 }
 
 /*
@@ -340,7 +839,6 @@ btyd_fit_combine(PG_FUNCTION_ARGS)
 	MemoryContext aggctx;
 	BtydFitState *s1,
 			   *s2;
-	int64		i;
 
 	aggctx = ra_agg_context(fcinfo, "btyd_fit_combine");
 	s1 = PG_ARGISNULL(0) ? NULL : (BtydFitState *) PG_GETARG_POINTER(0);
@@ -355,10 +853,9 @@ btyd_fit_combine(PG_FUNCTION_ARGS)
 		s1 = fit_state_new(aggctx, s2->kind);
 	if (s1->kind != s2->kind)
 		elog(ERROR, "btyd_fit_combine: states of different models");
-	if (s2->pen_set)
-		fit_state_set_penalizer(s1, s2->penalizer);
-	for (i = 0; i < s2->n; i++)
-		fit_state_add(s1, s2->obs[i].x, s2->obs[i].tx, s2->obs[i].T, (int64) s2->obs[i].w);
+	/* s2 is ours (deserialized or a local partial state): sort it in place */
+	fit_state_compact(s2);
+	fit_state_add_run(s1, s2);
 	PG_RETURN_POINTER(s1);
 }
 
@@ -647,10 +1144,7 @@ fit_expanded_new(MemoryContext parent, int kind)
 	FitExpanded *fe = MemoryContextAllocZero(objcxt, sizeof(FitExpanded));
 
 	EOH_init_header(&fe->hdr, &fit_methods, objcxt);
-	fe->st.kind = kind;
-	fe->st.ctx = objcxt;
-	fe->st.cap = FIT_STATE_MIN_CAP;
-	fe->st.obs = MemoryContextAlloc(objcxt, sizeof(BtydObs) * FIT_STATE_MIN_CAP);
+	fit_state_init(&fe->st, objcxt, kind);
 	return fe;
 }
 
@@ -696,7 +1190,12 @@ fit_check_entry(int code, int kind, double x, double tx, double T, int64 cnt, in
 		corrupt_fit_state(code, "Bad bgbb (x, t_x, n) entry.");
 }
 
-/* check a flat image (stored, or from a parallel worker) before use */
+/*
+ * Check a flat image (stored, or from a parallel worker) before use: one
+ * pass over the entries, which must be valid, sorted and distinct (every
+ * flat image is written from a compacted state), since combining merges
+ * them as sorted runs.
+ */
 static void
 fit_flat_check(const FitFlat *f)
 {
@@ -719,6 +1218,8 @@ fit_flat_check(const FitFlat *f)
 			corrupt_fit_state(ERRCODE_DATA_CORRUPTED, "Bad entry count.");
 		fit_check_entry(ERRCODE_DATA_CORRUPTED, f->kind, o->x, o->tx, o->T,
 						(int64) o->w, f->ncust - total);
+		if (i > 0 && obs_cmp(&f->obs[i - 1], o) >= 0)
+			corrupt_fit_state(ERRCODE_DATA_CORRUPTED, "Entries must be distinct and in order.");
 		total += (int64) o->w;
 	}
 	if (total != f->ncust)
@@ -726,8 +1227,10 @@ fit_flat_check(const FitFlat *f)
 }
 
 /*
- * A read-only view of a state datum: the expanded object's state, or a
- * state whose obs point into the checked flat image.
+ * A read-only view of a state datum, its entries sorted and distinct: the
+ * expanded object's state, compacted first (which leaves the value it
+ * stands for unchanged, so it is done through a read-only pointer too), or
+ * a state whose obs point into the checked flat image.
  */
 static bool
 fit_view(Datum d, BtydFitState *view)
@@ -738,6 +1241,7 @@ fit_view(Datum d, BtydFitState *view)
 
 		if (fe->hdr.eoh_methods != &fit_methods)
 			elog(ERROR, "expanded object is not a btyd_fit_state");
+		fit_state_compact(&fe->st);
 		*view = fe->st;
 		return true;
 	}
@@ -752,26 +1256,11 @@ fit_view(Datum d, BtydFitState *view)
 		view->penalizer = f->penalizer;
 		view->ncust = f->ncust;
 		view->obs = f->obs;
-		view->n = view->cap = f->n;
+		view->n = view->cap = view->nsorted = f->n;
+		view->nruns = f->n > 0 ? 1 : 0;
 		view->ctx = CurrentMemoryContext;
 		return false;
 	}
-}
-
-/* append the observations of src (a view) to st */
-static void
-fit_state_append(BtydFitState *st, const BtydFitState *src)
-{
-	int64		i;
-
-	if (st->kind != src->kind)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("btyd fit states of different models cannot be combined")));
-	if (src->pen_set)
-		fit_state_set_penalizer(st, src->penalizer);
-	for (i = 0; i < src->n; i++)
-		fit_state_add(st, src->obs[i].x, src->obs[i].tx, src->obs[i].T, (int64) src->obs[i].w);
 }
 
 /* our read-write expanded object, or a new expanded copy in aggcxt */
@@ -789,7 +1278,7 @@ fit_rw_state(Datum d, MemoryContext aggcxt)
 	}
 	fit_view(d, &view);
 	fe = fit_expanded_new(aggcxt, view.kind);
-	fit_state_append(&fe->st, &view);
+	fit_state_add_run(&fe->st, &view);
 	return fe;
 }
 
@@ -819,11 +1308,17 @@ fit_state_sfunc_common(FunctionCallInfo fcinfo, PGFunction old_sfunc, int kind)
 	if (fe == NULL)
 	{
 		BtydFitState *plain = (BtydFitState *) DatumGetPointer(r);
+		int64		i;
 
+		/* the first row: added one by one, so that the new state hashes */
 		fe = fit_expanded_new(aggcxt, kind);
-		fit_state_append(&fe->st, plain);
-		pfree(plain->obs);
-		pfree(plain);
+		fit_hash_drop(plain);
+		if (plain->pen_set)
+			fit_state_set_penalizer(&fe->st, plain->penalizer);
+		for (i = 0; i < plain->n; i++)
+			fit_state_add(&fe->st, plain->obs[i].x, plain->obs[i].tx,
+						  plain->obs[i].T, (int64) plain->obs[i].w);
+		fit_state_free(plain);
 	}
 	PG_RETURN_DATUM(EOHPGetRWDatum(&fe->hdr));
 }
@@ -863,7 +1358,10 @@ gamma_gamma_fit_state_sfunc(PG_FUNCTION_ARGS)
 	return fit_state_sfunc_common(fcinfo, gamma_gamma_fit_sfunc, BTYD_GAMMA_GAMMA);
 }
 
-/* combine: the right state (flat, from text, or expanded) appended to the left */
+/*
+ * combine: the right state (flat: from a parallel worker, a table or text;
+ * or expanded) merged into the left as a sorted run, in linear time.
+ */
 PG_FUNCTION_INFO_V1(btyd_fit_state_combine);
 Datum
 btyd_fit_state_combine(PG_FUNCTION_ARGS)
@@ -883,14 +1381,14 @@ btyd_fit_state_combine(PG_FUNCTION_ARGS)
 		fe = fit_expanded_new(aggcxt, b.kind);
 	else
 		fe = fit_rw_state(PG_GETARG_DATUM(0), aggcxt);
-	fit_state_append(&fe->st, &b);
+	fit_state_add_run(&fe->st, &b);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&fe->hdr));
 }
 
 /*
  * final: the 0.1 final function on the state (its own expanded object is
  * compacted in place: FINALFUNC_MODIFY = READ_WRITE; a flat value is
- * copied into a plain state first).
+ * already sorted and merged, and is fitted where it lies).
  */
 PG_FUNCTION_INFO_V1(btyd_fit_state_final);
 Datum
@@ -904,10 +1402,7 @@ btyd_fit_state_final(PG_FUNCTION_ARGS)
 	if (fit_view(PG_GETARG_DATUM(0), &view))
 		st = &((FitExpanded *) DatumGetEOHP(PG_GETARG_DATUM(0)))->st;
 	else
-	{
-		st = fit_state_new(CurrentMemoryContext, view.kind);
-		fit_state_append(st, &view);
-	}
+		st = &view;
 	fcinfo->args[0].value = PointerGetDatum(st);
 	return btyd_fit_final(fcinfo);
 }
@@ -1186,9 +1681,7 @@ btyd_fit_state_send(PG_FUNCTION_ARGS)
 {
 	BtydFitState view;
 
-	if (fit_view(PG_GETARG_DATUM(0), &view))
-		fit_state_compact(&((FitExpanded *) DatumGetEOHP(PG_GETARG_DATUM(0)))->st),
-			fit_view(PG_GETARG_DATUM(0), &view);
+	fit_view(PG_GETARG_DATUM(0), &view);
 	PG_RETURN_BYTEA_P(fit_state_to_bytes(&view));
 }
 
@@ -1214,9 +1707,7 @@ btyd_fit_state_out(PG_FUNCTION_ARGS)
 				outlen;
 	char	   *out;
 
-	if (fit_view(PG_GETARG_DATUM(0), &view))
-		fit_state_compact(&((FitExpanded *) DatumGetEOHP(PG_GETARG_DATUM(0)))->st),
-			fit_view(PG_GETARG_DATUM(0), &view);
+	fit_view(PG_GETARG_DATUM(0), &view);
 	b = fit_state_to_bytes(&view);
 	if (VARSIZE(b) - VARHDRSZ > 500000000)
 		ereport(ERROR,
