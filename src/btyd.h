@@ -9,6 +9,8 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "storage/dsm.h"
+#include "storage/shm_toc.h"
 
 /* model kinds, stored in BtydModel.kind and the fit state */
 #define BTYD_BGNBD			1
@@ -159,6 +161,15 @@ extern double btyd_chunk_sums_total(int kind, const BtydChunkSums *sums, int nch
 									double *grad, double *info, bool *exact);
 extern double btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
 									 double *grad);
+/* btyd_parallel.c: a fit's full-data passes split across parallel workers */
+typedef struct BtydParFit BtydParFit;
+extern BtydParFit *btyd_par_begin(int kind, const BtydObs *obs, int nobs,
+								  const BtydTimeTable *tt);
+extern double btyd_par_loglik_derivs(BtydParFit *pf, const double *params, double *grad,
+									 double *info, bool *exact);
+extern void btyd_par_end(BtydParFit *pf);
+extern PGDLLEXPORT void btyd_par_worker_main(dsm_segment *seg, shm_toc *toc);
+
 /* btyd_score.c */
 extern const char *btyd_churn_band(double risk);
 
