@@ -5,6 +5,11 @@
 # customers in weekly cohorts with times in whole weeks (duplicate-heavy).
 #
 #   PG_CONFIG=... RA_PGPORT=... bench/btyd_fit_bench.sh [reps] [output-file]
+#   BTYD_FIT_BENCH_CURRENT=1 ... bench/btyd_fit_bench.sh [reps] [output-file]
+#
+# With BTYD_FIT_BENCH_CURRENT=1 only the current build runs (no 0.1.0): the
+# parallel fit's rows, serial against 1 and 2 workers
+# (max_parallel_workers_per_gather, which also parallelises the aggregation).
 #
 # The 0.1.0 library is installed beside the current one as
 # reactivation_v010.so and its fitting aggregates are declared in schema
@@ -25,23 +30,34 @@ if [ "$(id -u)" != 0 ] && [ ! -w "$PKGLIB" ]; then
 	SUDO="sudo"
 fi
 
+CURRENT_ONLY=${BTYD_FIT_BENCH_CURRENT:-0}
+
 # the 0.1.0 library, from its tag
-OLD=$(mktemp -d)
-git archive v0.1.0 | tar -x -C "$OLD"
-make -s -C "$OLD" PG_CONFIG="$PG_CONFIG" >/dev/null
-$SUDO cp "$OLD/reactivation.so" "$PKGLIB/reactivation_v010.so"
-rm -rf "$OLD"
+if [ "$CURRENT_ONLY" != 1 ]; then
+	OLD=$(mktemp -d)
+	git archive v0.1.0 | tar -x -C "$OLD"
+	make -s -C "$OLD" PG_CONFIG="$PG_CONFIG" >/dev/null
+	$SUDO cp "$OLD/reactivation.so" "$PKGLIB/reactivation_v010.so"
+	rm -rf "$OLD"
+fi
 
 make -s PG_CONFIG="$PG_CONFIG" clean
 make -s PG_CONFIG="$PG_CONFIG"
 $SUDO make -s PG_CONFIG="$PG_CONFIG" install
 eval "$(scripts/pgcluster.sh start)"
 trap 'scripts/pgcluster.sh stop' EXIT
+# parallel workers are children of the postmaster: their CPU time is added
+# to its children's time (fields 16 and 17 of /proc/PID/stat) when they exit
+PMPID=$(head -1 "$PGHOST/data/postmaster.pid")
+export PMPID
 export PGDATABASE=btyd_fit_bench
 psql -X -q -d postgres -c "CREATE DATABASE btyd_fit_bench"
 psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION reactivation;
+SQL
+if [ "$CURRENT_ONLY" != 1 ]; then
+	psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
 -- 0.1.0's fitting aggregates (its btyd_model values are format version 1,
 -- which the current library reads)
 CREATE SCHEMA v010;
@@ -64,6 +80,9 @@ CREATE AGGREGATE v010.pareto_nbd_fit(float8, float8, float8) (SFUNC = v010.pn_sf
 	FINALFUNC = v010.final, COMBINEFUNC = v010.combine, SERIALFUNC = v010.serialize,
 	DESERIALFUNC = v010.deserialize, PARALLEL = SAFE);
 
+SQL
+fi
+psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
 -- 1M customers each with its own T (continuous times: every triple distinct)
 CREATE TABLE bg_distinct AS
 SELECT s.x::float8 AS x, s.t_x, s."T" FROM generate_series(1, 1000000) i,
@@ -81,7 +100,7 @@ SELECT s.x::float8 AS x, round(s.t_x) AS t_x, s."T" FROM generate_series(0, 51) 
   LATERAL btyd_simulate('pareto_nbd(r=0.553,alpha=10.578,s=0.606,beta=11.669)', 19231, 52 + w, 4000 + w) s;
 VACUUM ANALYZE;
 CREATE TABLE timings (label text, version text, mode text, rep int, wall_ms float8, cpu_ms float8,
-					  model_new btyd_model, model_old btyd_model);
+					  model_new btyd_model, model_old btyd_model, workers_cpu_ms float8);
 SQL
 
 # one timed fit in its own session: label version mode rep aggregate table
@@ -89,6 +108,7 @@ timed() {
 	local label=$1 version=$2 mode=$3 rep=$4 agg=$5 tbl=$6 col
 	local workers=0 timeout=600s
 	[ "$mode" = parallel ] && workers=2
+	[ "$mode" = "1 worker" ] && workers=1
 	[ "$version" = 0.1.0 ] && timeout=${OLD_TIMEOUT:-600s}
 	if [ "$version" = 0.1.0 ]; then col=model_old; agg="v010.$agg"; else col=model_new; fi
 	psql -X -q -At <<SQL >/dev/null 2>&1 || true
@@ -96,6 +116,7 @@ SET max_parallel_workers_per_gather = $workers;
 SELECT pg_backend_pid() AS pid \gset
 \setenv BPID :pid
 \! awk '{print \$14+\$15}' /proc/\$BPID/stat > /tmp/btyd_fit_bench.cpu
+\! awk '{print \$16+\$17}' /proc/\$PMPID/stat > /tmp/btyd_fit_bench.wcpu
 SELECT clock_timestamp() AS t0 \gset
 SET statement_timeout = '$timeout';
 CREATE TEMP TABLE fit AS SELECT $agg(x, t_x, "T") AS m FROM $tbl;
@@ -103,8 +124,10 @@ RESET statement_timeout;
 SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000 AS wall \gset
 \! echo \$(( (\$(awk '{print \$14+\$15}' /proc/\$BPID/stat) - \$(cat /tmp/btyd_fit_bench.cpu)) * 10 )) > /tmp/btyd_fit_bench.cpu
 \set cpu \`cat /tmp/btyd_fit_bench.cpu\`
-INSERT INTO timings (label, version, mode, rep, wall_ms, cpu_ms, $col)
-SELECT '$label', '$version', '$mode', $rep, :wall, :cpu, m FROM fit;
+\! echo \$(( (\$(awk '{print \$16+\$17}' /proc/\$PMPID/stat) - \$(cat /tmp/btyd_fit_bench.wcpu)) * 10 )) > /tmp/btyd_fit_bench.wcpu
+\set wcpu \`cat /tmp/btyd_fit_bench.wcpu\`
+INSERT INTO timings (label, version, mode, rep, wall_ms, cpu_ms, $col, workers_cpu_ms)
+SELECT '$label', '$version', '$mode', $rep, :wall, :cpu, m, :wcpu FROM fit;
 SQL
 	# a fit cancelled by statement_timeout leaves a row without a model
 	psql -X -q -At -c "INSERT INTO timings (label, version, mode, rep, wall_ms)
@@ -113,6 +136,16 @@ SQL
 		                  AND mode = '$mode' AND rep = $rep)"
 }
 
+if [ "$CURRENT_ONLY" = 1 ]; then
+	# the parallel fit (0.2.1): serial, 1 and 2 workers, interleaved
+	for rep in $(seq 1 "$REPS"); do
+		for mode in serial "1 worker" parallel; do
+			timed "BG/NBD, 1M distinct" 0.2.0 "$mode" "$rep" bgnbd_fit bg_distinct
+			timed "Pareto/NBD, 1M distinct" 0.2.0 "$mode" "$rep" pareto_nbd_fit pn_distinct
+			timed "Pareto/NBD, 100k distinct" 0.2.0 "$mode" "$rep" pareto_nbd_fit pn_distinct_100k
+		done
+	done
+else
 for rep in $(seq 1 "$REPS"); do
 	for v in 0.1.0 0.2.0; do
 		timed "BG/NBD, 1M distinct" $v serial "$rep" bgnbd_fit bg_distinct
@@ -125,6 +158,7 @@ for rep in $(seq 1 "$REPS"); do
 done
 # 0.1.0's Pareto/NBD over 1M distinct customers: once, stopped after 120 s
 OLD_TIMEOUT=120s timed "Pareto/NBD, 1M distinct" 0.1.0 serial 1 pareto_nbd_fit pn_distinct
+fi
 
 {
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(psql -X -At -c 'SHOW server_version'), $REPS reps"
@@ -154,5 +188,14 @@ FROM timings n JOIN timings o ON o.label = n.label AND o.mode = n.mode AND o.ver
 WHERE n.version = '0.2.0' AND a.k = b.k2
 GROUP BY 1, 2 ORDER BY 1, 2 DESC;
 SELECT DISTINCT label, model_new::text FROM timings WHERE version = '0.2.0' AND rep = 1 AND mode = 'serial' ORDER BY 1;
+-- the parallel fit: medians per mode, the leader's and the workers' CPU,
+-- and whether every fit of a table gave the same model (bit-identical)
+SELECT label, mode, count(*) AS runs,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY wall_ms)) AS wall_ms,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY cpu_ms)) AS leader_cpu_ms,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY workers_cpu_ms)) AS workers_cpu_ms
+FROM timings WHERE version = '0.2.0' AND model_new IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2 DESC;
+SELECT label, count(DISTINCT model_new::text) AS distinct_models, count(*) AS fits
+FROM timings WHERE version = '0.2.0' AND model_new IS NOT NULL GROUP BY 1 ORDER BY 1;
 SQL
 } > "$OUT"
