@@ -115,9 +115,12 @@ par_work(BtydParShared *sh, uint32 pass, const double *params, bool want_grad,
 {
 	for (;;)
 	{
-		uint64		cur = pg_atomic_read_u64(&sh->work);
+		uint64		cur;
 		int			start;
 
+		/* before a claim: a process stopped here leaves no chunk half done */
+		CHECK_FOR_INTERRUPTS();
+		cur = pg_atomic_read_u64(&sh->work);
 		for (;;)
 		{
 			if (WORK_PASS(cur) != pass || WORK_CHUNK(cur) >= (uint32) sh->nchunks)
@@ -126,7 +129,6 @@ par_work(BtydParShared *sh, uint32 pass, const double *params, bool want_grad,
 			if (pg_atomic_compare_exchange_u64(&sh->work, &cur, cur + 1))
 				break;
 		}
-		CHECK_FOR_INTERRUPTS();
 		start = (int) WORK_CHUNK(cur) * BTYD_FIT_CHUNK;
 		btyd_loglik_chunk(sh->kind, params, obs, start,
 						  Min(sh->nobs, start + BTYD_FIT_CHUNK), tt,
