@@ -8,8 +8,11 @@
 #   BTYD_FIT_BENCH_CURRENT=1 ... bench/btyd_fit_bench.sh [reps] [output-file]
 #
 # With BTYD_FIT_BENCH_CURRENT=1 only the current build runs (no 0.1.0): the
-# parallel fit's rows, serial against 1 and 2 workers
-# (max_parallel_workers_per_gather, which also parallelises the aggregation).
+# parallel fit's rows, serial against the fit with 1 and 2 workers
+# (max_parallel_workers_per_gather = 1 or 2 with parallel_setup_cost so
+# high that the aggregation below the fit keeps its serial plan, so that
+# only the fit is parallel).  Wall-clock, the leader's CPU, and the CPU of
+# the parallel workers (from the postmaster's children's time).
 #
 # The 0.1.0 library is installed beside the current one as
 # reactivation_v010.so and its fitting aggregates are declared in schema
@@ -108,11 +111,20 @@ timed() {
 	local label=$1 version=$2 mode=$3 rep=$4 agg=$5 tbl=$6 col
 	local workers=0 timeout=600s
 	[ "$mode" = parallel ] && workers=2
-	[ "$mode" = "1 worker" ] && workers=1
+	local setup=1000
+	case "$mode" in
+		"fit, 1 worker") workers=1; setup=1e10 ;;
+		"fit, 2 workers") workers=2; setup=1e10 ;;
+	esac
+	# the fit modes go parallel whatever the model's default threshold
+	local minobs=-1
+	[ "$setup" = 1e10 ] && minobs=50000
 	[ "$version" = 0.1.0 ] && timeout=${OLD_TIMEOUT:-600s}
 	if [ "$version" = 0.1.0 ]; then col=model_old; agg="v010.$agg"; else col=model_new; fi
 	psql -X -q -At <<SQL >/dev/null 2>&1 || true
 SET max_parallel_workers_per_gather = $workers;
+SET parallel_setup_cost = $setup;
+SET reactivation.parallel_fit_min_observations = $minobs;
 SELECT pg_backend_pid() AS pid \gset
 \setenv BPID :pid
 \! awk '{print \$14+\$15}' /proc/\$BPID/stat > /tmp/btyd_fit_bench.cpu
@@ -139,7 +151,7 @@ SQL
 if [ "$CURRENT_ONLY" = 1 ]; then
 	# the parallel fit (0.2.1): serial, 1 and 2 workers, interleaved
 	for rep in $(seq 1 "$REPS"); do
-		for mode in serial "1 worker" parallel; do
+		for mode in serial "fit, 1 worker" "fit, 2 workers"; do
 			timed "BG/NBD, 1M distinct" 0.2.0 "$mode" "$rep" bgnbd_fit bg_distinct
 			timed "Pareto/NBD, 1M distinct" 0.2.0 "$mode" "$rep" pareto_nbd_fit pn_distinct
 			timed "Pareto/NBD, 100k distinct" 0.2.0 "$mode" "$rep" pareto_nbd_fit pn_distinct_100k
@@ -188,6 +200,12 @@ FROM timings n JOIN timings o ON o.label = n.label AND o.mode = n.mode AND o.ver
 WHERE n.version = '0.2.0' AND a.k = b.k2
 GROUP BY 1, 2 ORDER BY 1, 2 DESC;
 SELECT DISTINCT label, model_new::text FROM timings WHERE version = '0.2.0' AND rep = 1 AND mode = 'serial' ORDER BY 1;
+-- the fit-only parallel modes keep the aggregation's serial plan
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 1e10;
+EXPLAIN (COSTS OFF) SELECT pareto_nbd_fit(x, t_x, "T") FROM pn_distinct;
+RESET parallel_setup_cost;
+RESET max_parallel_workers_per_gather;
 -- the parallel fit: medians per mode, the leader's and the workers' CPU,
 -- and whether every fit of a table gave the same model (bit-identical)
 SELECT label, mode, count(*) AS runs,

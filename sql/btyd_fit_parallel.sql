@@ -7,15 +7,17 @@
 -- line carries a timing, so the message is filtered with grep).
 SET extra_float_digits = 0;
 
--- Pareto/NBD: 60,000 simulated customers, every triple distinct
+-- Pareto/NBD: 60,000 simulated customers, every triple distinct (parallel
+-- from 50,000 by default)
 CREATE TABLE par_pn AS
 SELECT s.* FROM generate_series(1, 60000) i,
   LATERAL btyd_simulate('pareto_nbd(r=0.6,alpha=8,s=0.8,beta=10)', 1, 20 + i * 0.0007, i) s;
--- BG/NBD: 210,000 simulated customers with times in whole days (the fit's
+-- BG/NBD: 60,000 simulated customers with times in whole days (the fit's
 -- table of distinct times), and the same with every T made distinct
--- (continuous times, no table)
+-- (continuous times, no table); parallel by default only from 2,000,000,
+-- so the setting brings the threshold down for them
 CREATE TABLE par_bg_days AS
-SELECT s.x, round(s.t_x) AS t_x, s."T" FROM generate_series(1, 210000) i,
+SELECT s.x, round(s.t_x) AS t_x, s."T" FROM generate_series(1, 60000) i,
   LATERAL btyd_simulate('bgnbd(r=0.5,alpha=5,a=0.8,b=3)', 1, 200 + i % 1500, i) s;
 CREATE TABLE par_bg_cont AS
 SELECT x, t_x, "T" + 1e-6 * row_number() OVER () AS "T" FROM par_bg_days;
@@ -27,6 +29,11 @@ SELECT (SELECT count(DISTINCT (x, t_x, "T")) FROM par_pn) AS pn_distinct,
        (SELECT count(DISTINCT (x, t_x, "T")) FROM par_bg_days) AS bg_days_distinct,
        (SELECT count(DISTINCT (x, t_x, "T")) FROM par_bg_cont) AS bg_cont_distinct,
        (SELECT count(DISTINCT (x, m)) FROM par_gg) AS gg_distinct;
+
+-- the threshold setting: -1 (per model) or a count
+SHOW reactivation.parallel_fit_min_observations;
+SET reactivation.parallel_fit_min_observations = -2;
+SET reactivation.parallel_fit_min_observations = 20000;
 
 CREATE FUNCTION par_fits() RETURNS TABLE (kind text, m btyd_model)
 LANGUAGE sql AS $$
@@ -49,13 +56,13 @@ SELECT kind, a.m = b.m AND a.m = c.m AS equal,
        converged(c.m) AS converged
 FROM par_w0 a JOIN par_w1 b USING (kind) JOIN par_w2 c USING (kind) ORDER BY kind;
 
--- workers were launched (2, then 1), and the small or switched-off cases
--- stay serial (no such message)
+-- workers were launched (2, then 1), and the small (below the default
+-- thresholds) or switched-off cases stay serial (no such message)
 SELECT current_database() AS db \gset
 \setenv PGDATABASE :db
 \! psql -X -q -c 'SET client_min_messages = debug1' -c 'SET max_parallel_workers_per_gather = 2' -c 'SELECT pareto_nbd_fit(x, t_x, "T") IS NOT NULL FROM par_pn' 2>&1 | grep -o 'pareto_nbd fit: [0-9]* parallel workers.*'
-\! psql -X -q -c 'SET client_min_messages = debug1' -c 'SET max_parallel_workers_per_gather = 1' -c 'SELECT bgnbd_fit(x, t_x, "T") IS NOT NULL FROM par_bg_days' 2>&1 | grep -o 'bgnbd fit: [0-9]* parallel workers.*'
-\! psql -X -q -c 'SET client_min_messages = debug1' -c 'SET max_parallel_workers_per_gather = 2' -c 'SELECT pareto_nbd_fit(x, t_x, "T") IS NOT NULL FROM (SELECT * FROM par_pn LIMIT 20000) s' -c 'SELECT bgnbd_fit(x, t_x, "T") IS NOT NULL FROM (SELECT * FROM par_bg_days LIMIT 100000) s' 2>&1 | grep -c 'parallel worker'
+\! psql -X -q -c 'SET client_min_messages = debug1' -c 'SET max_parallel_workers_per_gather = 1' -c 'SET reactivation.parallel_fit_min_observations = 20000' -c 'SELECT bgnbd_fit(x, t_x, "T") IS NOT NULL FROM par_bg_days' 2>&1 | grep -o 'bgnbd fit: [0-9]* parallel workers.*'
+\! psql -X -q -c 'SET client_min_messages = debug1' -c 'SET max_parallel_workers_per_gather = 2' -c 'SELECT pareto_nbd_fit(x, t_x, "T") IS NOT NULL FROM (SELECT * FROM par_pn LIMIT 20000) s' -c 'SELECT bgnbd_fit(x, t_x, "T") IS NOT NULL FROM par_bg_days' 2>&1 | grep -c 'parallel worker'
 \! psql -X -q -c 'SET client_min_messages = debug1' -c 'SET max_parallel_workers_per_gather = 0' -c 'SELECT pareto_nbd_fit(x, t_x, "T") IS NOT NULL FROM par_pn' 2>&1 | grep -c 'parallel worker'
 
 -- the contexts a fit is computed in: a parallel query whose Finalize
@@ -126,5 +133,6 @@ RESET statement_timeout;
 SELECT count(*) AS workers_left FROM pg_stat_activity WHERE backend_type = 'parallel worker';
 
 RESET max_parallel_workers_per_gather;
+RESET reactivation.parallel_fit_min_observations;
 DROP FUNCTION par_fits(), par_fit_plpgsql(), par_cancel_then_fit();
 DROP TABLE par_pn, par_bg_days, par_bg_cont, par_gg, par_w0, par_w1, par_w2, par_ins, par_slow;

@@ -162,6 +162,7 @@ extern double btyd_chunk_sums_total(int kind, const BtydChunkSums *sums, int nch
 extern double btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
 									 double *grad);
 /* btyd_parallel.c: a fit's full-data passes split across parallel workers */
+extern PGDLLIMPORT int btyd_parallel_fit_min_obs;	/* GUC, -1 = per model */
 typedef struct BtydParFit BtydParFit;
 extern BtydParFit *btyd_par_begin(int kind, const BtydObs *obs, int nobs,
 								  const BtydTimeTable *tt);

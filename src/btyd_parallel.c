@@ -51,15 +51,23 @@
 #include "btyd.h"
 
 /*
- * Fewest distinct observations for which a fit goes parallel: below, the
- * workers' start (a few milliseconds each, much more on a busy machine), the
- * copy into shared memory and waiting for the workers to exit cost more than
- * they save (bench/README.md, "Parallel BTYD fit").  The BG/NBD family's
- * likelihood is about ten times cheaper per observation than Pareto/NBD's
- * (its x-only terms tabulated, no integral), hence its higher threshold.
+ * Fewest distinct observations for which a fit goes parallel, by default
+ * (reactivation.parallel_fit_min_observations = -1).  Going parallel costs
+ * the workers' start and exit and copying the observations into a new
+ * dynamic shared memory segment, whose first touch is expensive (about 110
+ * ms for 32 MB on the 2-core virtual machine of bench/README.md, "Parallel
+ * BTYD fit"), and it saves part of every pass.  Pareto/NBD (about 0.5 ms a
+ * chunk of 4096 a pass) gains from about 50,000 observations; the BG/NBD
+ * family's passes are several times cheaper, and there a worker saved about
+ * as much as the copy cost at every size measured (up to 1M), hence a
+ * threshold above those sizes: the mechanism is the same, set the setting
+ * lower where memory is cheap to touch.
  */
 #define BTYD_PAR_MIN_OBS	50000
-#define BTYD_PAR_MIN_OBS_BG 150000
+#define BTYD_PAR_MIN_OBS_BG 2000000
+
+/* reactivation.parallel_fit_min_observations (src/reactivation.c) */
+int			btyd_parallel_fit_min_obs = -1;
 
 /* keys of the segment's table of contents (below PostgreSQL's own) */
 #define BTYD_PAR_KEY_SHARED		UINT64CONST(0xB7D0000000000001)
@@ -200,8 +208,9 @@ btyd_par_worker_main(dsm_segment *seg, shm_toc *toc)
  * btyd_par_begin
  *		Start a parallel fit over obs[0 .. nobs) (sorted as the fit wants
  *		them; tt: BG/NBD's time table or NULL), or return NULL, and the
- *		fit runs serially: below BTYD_PAR_MIN_OBS observations
- *		(BTYD_PAR_MIN_OBS_BG for BG/NBD and MBG/NBD), when
+ *		fit runs serially: below reactivation.parallel_fit_min_observations
+ *		(by default BTYD_PAR_MIN_OBS, BTYD_PAR_MIN_OBS_BG for BG/NBD and
+ *		MBG/NBD; never below two chunks), when
  *		max_parallel_workers_per_gather is 0, in a parallel worker (which
  *		cannot start workers of its own), outside a normal backend, without
  *		an active snapshot (which the workers restore), when no dynamic
@@ -225,9 +234,11 @@ btyd_par_begin(int kind, const BtydObs *obs, int nobs, const BtydTimeTable *tt)
 				index_size = mul_size(2 * sizeof(int32), nuv > 0 ? nobs : 0),
 				logs_size = mul_size(2 * sizeof(double), nuv),
 				sums_size = mul_size(sizeof(BtydChunkSums), nchunks);
+	int			min_obs = btyd_parallel_fit_min_obs;
 
-	if (nobs < (BTYD_IS_BG(kind) ? BTYD_PAR_MIN_OBS_BG : BTYD_PAR_MIN_OBS) ||
-		max_parallel_workers_per_gather <= 0 ||
+	if (min_obs < 0)
+		min_obs = BTYD_IS_BG(kind) ? BTYD_PAR_MIN_OBS_BG : BTYD_PAR_MIN_OBS;
+	if (nobs < Max(min_obs, 2 * BTYD_FIT_CHUNK) || max_parallel_workers_per_gather <= 0 ||
 		IsParallelWorker() || !IsUnderPostmaster || !IsTransactionState() ||
 		!ActiveSnapshotSet())
 		return NULL;
