@@ -8,7 +8,7 @@
 SET extra_float_digits = 0;
 
 -- Pareto/NBD: 60,000 simulated customers, every triple distinct (parallel
--- from 50,000 by default)
+-- by default from 100,000, here from 20,000 by the setting)
 CREATE TABLE par_pn AS
 SELECT s.* FROM generate_series(1, 60000) i,
   LATERAL btyd_simulate('pareto_nbd(r=0.6,alpha=8,s=0.8,beta=10)', 1, 20 + i * 0.0007, i) s;
@@ -60,9 +60,9 @@ FROM par_w0 a JOIN par_w1 b USING (kind) JOIN par_w2 c USING (kind) ORDER BY kin
 -- thresholds) or switched-off cases stay serial (no such message)
 SELECT current_database() AS db \gset
 \setenv PGDATABASE :db
-\! psql -X -q -c 'SET client_min_messages = debug1' -c 'SET max_parallel_workers_per_gather = 2' -c 'SELECT pareto_nbd_fit(x, t_x, "T") IS NOT NULL FROM par_pn' 2>&1 | grep -o 'pareto_nbd fit: [0-9]* parallel workers.*'
+\! psql -X -q -c 'SET client_min_messages = debug1' -c 'SET max_parallel_workers_per_gather = 2' -c 'SET reactivation.parallel_fit_min_observations = 20000' -c 'SELECT pareto_nbd_fit(x, t_x, "T") IS NOT NULL FROM par_pn' 2>&1 | grep -o 'pareto_nbd fit: [0-9]* parallel workers.*'
 \! psql -X -q -c 'SET client_min_messages = debug1' -c 'SET max_parallel_workers_per_gather = 1' -c 'SET reactivation.parallel_fit_min_observations = 20000' -c 'SELECT bgnbd_fit(x, t_x, "T") IS NOT NULL FROM par_bg_days' 2>&1 | grep -o 'bgnbd fit: [0-9]* parallel workers.*'
-\! psql -X -q -c 'SET client_min_messages = debug1' -c 'SET max_parallel_workers_per_gather = 2' -c 'SELECT pareto_nbd_fit(x, t_x, "T") IS NOT NULL FROM (SELECT * FROM par_pn LIMIT 20000) s' -c 'SELECT bgnbd_fit(x, t_x, "T") IS NOT NULL FROM par_bg_days' 2>&1 | grep -c 'parallel worker'
+\! psql -X -q -c 'SET client_min_messages = debug1' -c 'SET max_parallel_workers_per_gather = 2' -c 'SELECT pareto_nbd_fit(x, t_x, "T") IS NOT NULL FROM par_pn' -c 'SELECT bgnbd_fit(x, t_x, "T") IS NOT NULL FROM par_bg_days' 2>&1 | grep -c 'parallel worker'
 \! psql -X -q -c 'SET client_min_messages = debug1' -c 'SET max_parallel_workers_per_gather = 0' -c 'SELECT pareto_nbd_fit(x, t_x, "T") IS NOT NULL FROM par_pn' 2>&1 | grep -c 'parallel worker'
 
 -- the contexts a fit is computed in: a parallel query whose Finalize

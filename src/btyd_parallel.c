@@ -4,8 +4,8 @@
  *		log-likelihood, its gradient and the Newton matrix) split across
  *		PostgreSQL parallel workers that live for the whole fit.
  *
- * The fit's final function (btyd_fit, called by the aggregates' final
- * function in the leader) opens a parallel context with PostgreSQL's
+ * The fit (btyd_fit, called by the aggregates' final function in the
+ * leader) opens a parallel context with PostgreSQL's
  * ParallelContext API (access/parallel.h, the machinery parallel CREATE
  * INDEX uses in nbtsort.c): EnterParallelMode, CreateParallelContext naming
  * this library's entry point btyd_par_worker_main, InitializeParallelDSM,
@@ -56,14 +56,15 @@
  * the workers' start and exit and copying the observations into a new
  * dynamic shared memory segment, whose first touch is expensive (about 110
  * ms for 32 MB on the 2-core virtual machine of bench/README.md, "Parallel
- * BTYD fit"), and it saves part of every pass.  Pareto/NBD (about 0.5 ms a
- * chunk of 4096 a pass) gains from about 50,000 observations; the BG/NBD
- * family's passes are several times cheaper, and there a worker saved about
- * as much as the copy cost at every size measured (up to 1M), hence a
- * threshold above those sizes: the mechanism is the same, set the setting
- * lower where memory is cheap to touch.
+ * BTYD fit"), and it saves part of every pass.  Pareto/NBD (about 0.5 ms
+ * a chunk of 4096 a pass) broke even there at about 100,000 observations
+ * with one worker, and gains above; the BG/NBD family's passes are several
+ * times cheaper, and there a worker saved about as much as the copy cost
+ * at every size measured (up to 1M), hence a threshold above those sizes:
+ * the mechanism is the same, set the setting lower where memory is cheap
+ * to touch.
  */
-#define BTYD_PAR_MIN_OBS	50000
+#define BTYD_PAR_MIN_OBS	100000
 #define BTYD_PAR_MIN_OBS_BG 2000000
 
 /* reactivation.parallel_fit_min_observations (src/reactivation.c) */

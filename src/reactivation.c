@@ -26,7 +26,7 @@ _PG_init(void)
 {
 	DefineCustomIntVariable("reactivation.parallel_fit_min_observations",
 							"Fewest distinct observations for which a BTYD fit uses parallel workers.",
-							"-1 chooses per model (50000 for Pareto/NBD, Gamma-Gamma and BG/BB, "
+							"-1 chooses per model (100000 for Pareto/NBD, Gamma-Gamma and BG/BB, "
 							"2000000 for BG/NBD and MBG/NBD); the number of workers is "
 							"bounded by max_parallel_workers_per_gather.",
 							&btyd_parallel_fit_min_obs,
