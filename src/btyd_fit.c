@@ -18,6 +18,11 @@
  * convergence verdict (an identified, interior optimum) and the standard
  * errors.  Problems no larger than the subsample skip step (1)'s sampling
  * and run BFGS on all the data, then the same Newton polish.
+ *
+ * Every pass over all the data (fit_pass) is summed in fixed chunks of
+ * BTYD_FIT_CHUNK observations added in chunk order; over many observations
+ * the chunks are shared with parallel workers that live for the whole fit
+ * (src/btyd_parallel.c), with the same bits as the serial sum.
  */
 #include "postgres.h"
 
