@@ -13,6 +13,7 @@ OBJS = \
 	src/engagement_measures.o \
 	src/btyd_math.o \
 	src/btyd_fit.o \
+	src/btyd_parallel.o \
 	src/btyd_model.o \
 	src/btyd_fit_agg.o \
 	src/btyd_score.o \
@@ -49,6 +50,7 @@ REGRESS = \
 	btyd_models \
 	btyd_io \
 	btyd_fit_large \
+	btyd_fit_parallel \
 	btyd_horizon \
 	btyd_se \
 	btyd_checks \

@@ -7,6 +7,14 @@
 # code (src/btyd_fit.c); they differ in how the aggregate collects the rows.
 #
 #   PG_CONFIG=... RA_PGPORT=... bench/btyd_fit_bench.sh [reps] [output-file]
+#   BTYD_FIT_BENCH_CURRENT=1 ... bench/btyd_fit_bench.sh [reps] [output-file]
+#
+# With BTYD_FIT_BENCH_CURRENT=1 only the current build runs (no 0.1.0 or
+# 0.2.0): the parallel fit's rows, serial against the fit with 1 and 2
+# workers (max_parallel_workers_per_gather = 1 or 2 with parallel_setup_cost
+# so high that the aggregation below the fit keeps its serial plan, so that
+# only the fit is parallel).  Wall-clock, the leader's CPU, and the CPU of
+# the parallel workers (from the postmaster's children's time).
 #
 # The old libraries are installed beside the current one as
 # reactivation_v010.so and reactivation_v020.so and their fitting aggregates
@@ -28,25 +36,36 @@ if [ "$(id -u)" != 0 ] && [ ! -w "$PKGLIB" ]; then
 	SUDO="sudo"
 fi
 
+CURRENT_ONLY=${BTYD_FIT_BENCH_CURRENT:-0}
+
 # the 0.1.0 and 0.2.0 libraries, from their tags
-for tag in v0.1.0 v0.2.0; do
-	OLD=$(mktemp -d)
-	git archive "$tag" | tar -x -C "$OLD"
-	make -s -C "$OLD" PG_CONFIG="$PG_CONFIG" >/dev/null
-	$SUDO cp "$OLD/reactivation.so" "$PKGLIB/reactivation_${tag//./}.so"
-	rm -rf "$OLD"
-done
+if [ "$CURRENT_ONLY" != 1 ]; then
+	for tag in v0.1.0 v0.2.0; do
+		OLD=$(mktemp -d)
+		git archive "$tag" | tar -x -C "$OLD"
+		make -s -C "$OLD" PG_CONFIG="$PG_CONFIG" >/dev/null
+		$SUDO cp "$OLD/reactivation.so" "$PKGLIB/reactivation_${tag//./}.so"
+		rm -rf "$OLD"
+	done
+fi
 
 make -s PG_CONFIG="$PG_CONFIG" clean
 make -s PG_CONFIG="$PG_CONFIG"
 $SUDO make -s PG_CONFIG="$PG_CONFIG" install
 eval "$(scripts/pgcluster.sh start)"
 trap 'scripts/pgcluster.sh stop' EXIT
+# parallel workers are children of the postmaster: their CPU time is added
+# to its children's time (fields 16 and 17 of /proc/PID/stat) when they exit
+PMPID=$(head -1 "$PGHOST/data/postmaster.pid")
+export PMPID
 export PGDATABASE=btyd_fit_bench
 psql -X -q -d postgres -c "CREATE DATABASE btyd_fit_bench"
 psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION reactivation;
+SQL
+if [ "$CURRENT_ONLY" != 1 ]; then
+	psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
 -- 0.1.0's fitting aggregates (its btyd_model values are format version 1,
 -- which the current library reads)
 CREATE SCHEMA v010;
@@ -89,7 +108,9 @@ CREATE AGGREGATE v020.bgnbd_fit(float8, float8, float8) (SFUNC = v020.bg_sfunc, 
 CREATE AGGREGATE v020.pareto_nbd_fit(float8, float8, float8) (SFUNC = v020.pn_sfunc, STYPE = internal,
 	FINALFUNC = v020.final, COMBINEFUNC = v020.combine, SERIALFUNC = v020.serialize,
 	DESERIALFUNC = v020.deserialize, PARALLEL = SAFE);
-
+SQL
+fi
+psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
 -- 1M customers each with its own T (continuous times: every triple distinct)
 CREATE TABLE bg_distinct AS
 SELECT s.x::float8 AS x, s.t_x, s."T" FROM generate_series(1, 1000000) i,
@@ -107,19 +128,29 @@ SELECT s.x::float8 AS x, round(s.t_x) AS t_x, s."T" FROM generate_series(0, 51) 
   LATERAL btyd_simulate('pareto_nbd(r=0.553,alpha=10.578,s=0.606,beta=11.669)', 19231, 52 + w, 4000 + w) s;
 VACUUM ANALYZE;
 CREATE TABLE timings (label text, version text, mode text, rep int, wall_ms float8, cpu_ms float8,
-					  model_new btyd_model, model_old btyd_model, model_v020 btyd_model);
+					  model_new btyd_model, model_old btyd_model, model_v020 btyd_model,
+					  workers_cpu_ms float8);
 SQL
 
 # the backend's CPU counter between the psql shell escapes, in a file of this
 # run only (two runs at once on a shared machine must not read each other's)
 CPUFILE=$(mktemp /tmp/btyd_fit_bench.cpu.XXXXXX)
-trap 'rm -f "$CPUFILE"; scripts/pgcluster.sh stop' EXIT
+WCPUFILE=$(mktemp /tmp/btyd_fit_bench.wcpu.XXXXXX)
+trap 'rm -f "$CPUFILE" "$WCPUFILE"; scripts/pgcluster.sh stop' EXIT
 
 # one timed fit in its own session: label version mode rep aggregate table
 timed() {
 	local label=$1 version=$2 mode=$3 rep=$4 agg=$5 tbl=$6 col
 	local workers=0 timeout=600s
 	[ "$mode" = parallel ] && workers=2
+	local setup=1000
+	case "$mode" in
+		"fit, 1 worker") workers=1; setup=1e10 ;;
+		"fit, 2 workers") workers=2; setup=1e10 ;;
+	esac
+	# the fit modes go parallel whatever the model's default threshold
+	local minobs=-1
+	[ "$setup" = 1e10 ] && minobs=50000
 	[ "$version" = 0.1.0 ] && timeout=${OLD_TIMEOUT:-600s}
 	case $version in
 	0.1.0) col=model_old; agg="v010.$agg" ;;
@@ -128,9 +159,12 @@ timed() {
 	esac
 	psql -X -q -At <<SQL >/dev/null 2>&1 || true
 SET max_parallel_workers_per_gather = $workers;
+SET parallel_setup_cost = $setup;
+SET reactivation.parallel_fit_min_observations = $minobs;
 SELECT pg_backend_pid() AS pid \gset
 \setenv BPID :pid
 \! awk '{print \$14+\$15}' /proc/\$BPID/stat > $CPUFILE
+\! awk '{print \$16+\$17}' /proc/\$PMPID/stat > $WCPUFILE
 SELECT clock_timestamp() AS t0 \gset
 SET statement_timeout = '$timeout';
 CREATE TEMP TABLE fit AS SELECT $agg(x, t_x, "T") AS m FROM $tbl;
@@ -138,8 +172,10 @@ RESET statement_timeout;
 SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000 AS wall \gset
 \! echo \$(( (\$(awk '{print \$14+\$15}' /proc/\$BPID/stat) - \$(cat $CPUFILE)) * 10 )) > $CPUFILE
 \set cpu \`cat $CPUFILE\`
-INSERT INTO timings (label, version, mode, rep, wall_ms, cpu_ms, $col)
-SELECT '$label', '$version', '$mode', $rep, :wall, :cpu, m FROM fit;
+\! echo \$(( (\$(awk '{print \$16+\$17}' /proc/\$PMPID/stat) - \$(cat $WCPUFILE)) * 10 )) > $WCPUFILE
+\set wcpu \`cat $WCPUFILE\`
+INSERT INTO timings (label, version, mode, rep, wall_ms, cpu_ms, $col, workers_cpu_ms)
+SELECT '$label', '$version', '$mode', $rep, :wall, :cpu, m, :wcpu FROM fit;
 SQL
 	# a fit cancelled by statement_timeout leaves a row without a model
 	psql -X -q -At -c "INSERT INTO timings (label, version, mode, rep, wall_ms)
@@ -148,6 +184,16 @@ SQL
 		                  AND mode = '$mode' AND rep = $rep)"
 }
 
+if [ "$CURRENT_ONLY" = 1 ]; then
+	# the parallel fit (0.2.1): serial, 1 and 2 workers, interleaved
+	for rep in $(seq 1 "$REPS"); do
+		for mode in serial "fit, 1 worker" "fit, 2 workers"; do
+			timed "BG/NBD, 1M distinct" 0.2.1 "$mode" "$rep" bgnbd_fit bg_distinct
+			timed "Pareto/NBD, 1M distinct" 0.2.1 "$mode" "$rep" pareto_nbd_fit pn_distinct
+			timed "Pareto/NBD, 100k distinct" 0.2.1 "$mode" "$rep" pareto_nbd_fit pn_distinct_100k
+		done
+	done
+else
 for rep in $(seq 1 "$REPS"); do
 	for v in 0.1.0 0.2.0 0.2.1; do
 		timed "BG/NBD, 1M distinct" $v serial "$rep" bgnbd_fit bg_distinct
@@ -161,6 +207,7 @@ for rep in $(seq 1 "$REPS"); do
 done
 # 0.1.0's Pareto/NBD over 1M distinct customers: once, stopped after 120 s
 OLD_TIMEOUT=120s timed "Pareto/NBD, 1M distinct" 0.1.0 serial 1 pareto_nbd_fit pn_distinct
+fi
 
 {
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(psql -X -At -c 'SHOW server_version'), $REPS reps"
@@ -198,5 +245,20 @@ SELECT n.label, n.mode, bool_and(n.model_new = p.model_v020) AS "0.2.1 = 0.2.0"
 FROM timings n JOIN timings p ON p.label = n.label AND p.mode = n.mode AND p.rep = n.rep AND p.version = '0.2.0'
 WHERE n.version = '0.2.1' GROUP BY 1, 2 ORDER BY 1, 2 DESC;
 SELECT DISTINCT label, model_new::text FROM timings WHERE version = '0.2.1' AND rep = 1 AND mode = 'serial' ORDER BY 1;
+-- the fit-only parallel modes keep the aggregation's serial plan
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 1e10;
+EXPLAIN (COSTS OFF) SELECT pareto_nbd_fit(x, t_x, "T") FROM pn_distinct;
+RESET parallel_setup_cost;
+RESET max_parallel_workers_per_gather;
+-- the parallel fit: medians per mode, the leader's and the workers' CPU,
+-- and whether every fit of a table gave the same model (bit-identical)
+SELECT label, mode, count(*) AS runs,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY wall_ms)) AS wall_ms,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY cpu_ms)) AS leader_cpu_ms,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY workers_cpu_ms)) AS workers_cpu_ms
+FROM timings WHERE version = '0.2.1' AND model_new IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2 DESC;
+SELECT label, count(DISTINCT model_new::text) AS distinct_models, count(*) AS fits
+FROM timings WHERE version = '0.2.1' AND model_new IS NOT NULL GROUP BY 1 ORDER BY 1;
 SQL
 } > "$OUT"

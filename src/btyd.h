@@ -9,6 +9,8 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "storage/dsm.h"
+#include "storage/shm_toc.h"
 
 /* model kinds, stored in BtydModel.kind and the fit state */
 #define BTYD_BGNBD			1
@@ -121,6 +123,23 @@ typedef struct BtydTimeTable
 	double	   *iv;
 } BtydTimeTable;
 
+/*
+ * A fit's passes over all its observations are summed in chunks of this
+ * many consecutive observations, each chunk's sums kept apart and the
+ * chunks added in order: the same bits serially and with any number of
+ * parallel workers (src/btyd_parallel.c).  A constant, never derived from
+ * the number of workers.
+ */
+#define BTYD_FIT_CHUNK		4096
+
+/* One chunk's sums: log-likelihood, gradient, information matrix. */
+typedef struct BtydChunkSums
+{
+	double		ll;
+	double		grad[BTYD_MAX_PARAMS];
+	double		info[BTYD_MAX_PARAMS * BTYD_MAX_PARAMS];
+} BtydChunkSums;
+
 /* btyd_math.c */
 extern int	btyd_nparams(int kind);
 extern const char *btyd_kind_name(int kind);
@@ -133,8 +152,25 @@ extern double btyd_loglik_grad(int kind, const double *params, const BtydObs *ob
 extern double btyd_loglik_derivs(int kind, const double *params, const BtydObs *obs,
 								 int nobs, double *grad, double *info, bool *exact,
 								 const BtydTimeTable *tt);
+extern void btyd_time_table_fill(const BtydTimeTable *tt, double alpha);
+extern void btyd_loglik_chunk(int kind, const double *params, const BtydObs *obs,
+							  int start, int end, const BtydTimeTable *tt,
+							  bool want_grad, bool want_info, BtydChunkSums *out);
+extern int	btyd_fit_nchunks(int nobs);
+extern double btyd_chunk_sums_total(int kind, const BtydChunkSums *sums, int nchunks,
+									double *grad, double *info, bool *exact);
 extern double btyd_bgnbd_loglik_grad(const double *params, const BtydObs *obs, int nobs,
 									 double *grad);
+/* btyd_parallel.c: a fit's full-data passes split across parallel workers */
+extern PGDLLIMPORT int btyd_parallel_fit_min_obs;	/* GUC, -1 = per model */
+typedef struct BtydParFit BtydParFit;
+extern BtydParFit *btyd_par_begin(int kind, const BtydObs *obs, int nobs,
+								  const BtydTimeTable *tt);
+extern double btyd_par_loglik_derivs(BtydParFit *pf, const double *params, double *grad,
+									 double *info, bool *exact);
+extern void btyd_par_end(BtydParFit *pf);
+extern PGDLLEXPORT void btyd_par_worker_main(dsm_segment *seg, shm_toc *toc);
+
 /* btyd_score.c */
 extern const char *btyd_churn_band(double risk);
 

@@ -18,6 +18,11 @@
  * convergence verdict (an identified, interior optimum) and the standard
  * errors.  Problems no larger than the subsample skip step (1)'s sampling
  * and run BFGS on all the data, then the same Newton polish.
+ *
+ * Every pass over all the data (fit_pass) is summed in fixed chunks of
+ * BTYD_FIT_CHUNK observations added in chunk order; over many observations
+ * the chunks are shared with parallel workers that live for the whole fit
+ * (src/btyd_parallel.c), with the same bits as the serial sum.
  */
 #include "postgres.h"
 
@@ -56,7 +61,23 @@ typedef struct FitProblem
 	double		penalizer;
 	BtydTimeTable tt;			/* BG/NBD: distinct times, or nuv = 0 */
 	BtydObs    *owned;			/* obs, when palloc'd here (a subsample) */
+	BtydParFit *par;			/* passes shared with parallel workers, or
+								 * NULL (serial) */
 } FitProblem;
+
+/*
+ * One pass over all the problem's observations: the log-likelihood and, when
+ * asked, its gradient and information matrix (btyd_loglik_derivs), serially
+ * or shared with the parallel workers, with the same chunked summation.
+ */
+static double
+fit_pass(const FitProblem *fp, const double *params, double *g, double *info, bool *exact)
+{
+	if (fp->par)
+		return btyd_par_loglik_derivs(fp->par, params, g, info, exact);
+	return btyd_loglik_derivs(fp->kind, params, fp->obs, fp->nobs, g, info, exact,
+							  fp->tt.nuv > 0 ? &fp->tt : NULL);
+}
 
 /*
  * fit_objective
@@ -87,9 +108,7 @@ fit_objective_h(const FitProblem *fp, const double *theta, double *grad, Matrix 
 		params[i] = exp(theta[i]);
 		pen += params[i] * params[i];
 	}
-	ll = btyd_loglik_derivs(fp->kind, params, fp->obs, fp->nobs,
-							(grad || H) ? g : NULL, H ? info : NULL, exact,
-							fp->tt.nuv > 0 ? &fp->tt : NULL);
+	ll = fit_pass(fp, params, (grad || H) ? g : NULL, H ? info : NULL, exact);
 	f = -ll / fp->wsum + fp->penalizer * pen;
 	if (!isfinite(f))
 		return INFINITY;
@@ -267,6 +286,11 @@ fit_problem_free(FitProblem *fp)
 {
 	BtydTimeTable *tt = &fp->tt;
 
+	if (fp->par)
+	{
+		btyd_par_end(fp->par);
+		fp->par = NULL;
+	}
 	if (tt->uv)
 	{
 		pfree(tt->uv);
@@ -765,6 +789,14 @@ btyd_fit(int kind, const BtydObs *obs, int nobs, double penalizer, BtydFitResult
 	for (i = 0; i < np; i++)
 		res->params[i] = 1.0;
 	fit_problem_init(&fp, kind, obs, nobs, penalizer);
+
+	/*
+	 * Over many observations the full-data passes are shared with parallel
+	 * workers, started now so that they come up while the leader searches
+	 * on the subsample (src/btyd_parallel.c; NULL: serial).
+	 */
+	if (nobs > 0 && fp.wsum > 0.0)
+		fp.par = btyd_par_begin(kind, obs, nobs, fp.tt.nuv > 0 ? &fp.tt : NULL);
 	if (nobs == 0 || fp.wsum <= 0.0 || !isfinite(fit_objective(&fp, theta, NULL)))
 	{
 		fit_problem_free(&fp);
@@ -820,7 +852,7 @@ btyd_fit(int kind, const BtydObs *obs, int nobs, double penalizer, BtydFitResult
 		memset(res->se, 0, sizeof(res->se));
 	res->iterations = iters;
 	res->converged = converged;
-	res->loglik = btyd_loglik(kind, res->params, obs, nobs);
+	res->loglik = fit_pass(&fp, res->params, NULL, NULL, NULL);
 	if (!isfinite(res->loglik))
 	{
 		res->loglik = 0.0;

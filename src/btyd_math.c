@@ -1051,6 +1051,119 @@ btyd_loglik(int kind, const double *params, const BtydObs *obs, int nobs)
 }
 
 /*
+ * btyd_time_table_fill
+ *		log(alpha + v) and 1 / (alpha + v) for every distinct time v of a
+ *		BG/NBD time table, once per evaluation, before its chunks are summed.
+ */
+void
+btyd_time_table_fill(const BtydTimeTable *tt, double alpha)
+{
+	int			i;
+
+	for (i = 0; i < tt->nuv; i++)
+	{
+		double		av = alpha + tt->uv[i];
+
+		tt->lg[i] = log(av);
+		tt->iv[i] = 1.0 / av;
+	}
+}
+
+/*
+ * btyd_loglik_chunk
+ *		The sums of one chunk, obs[start .. end), of a fit's pass over all
+ *		its observations: the log-likelihood and, with want_grad, its
+ *		gradient d LL / d param, with want_info the information matrix of
+ *		btyd_loglik_derivs (np x np, row-major; BG/NBD's exact minus Hessian,
+ *		the BHHH sum otherwise), into *out (entries not computed are zero).
+ *		tt, when given (BG/NBD), indexes all of obs and must have been
+ *		filled for these parameters.  The sums depend only on the chunk's
+ *		observations and the parameters (terms tabulated per distinct x
+ *		start afresh at the chunk's first observation), so a chunk gives the
+ *		same bits in whichever process it is computed.
+ */
+void
+btyd_loglik_chunk(int kind, const double *params, const BtydObs *obs, int start, int end,
+				  const BtydTimeTable *tt, bool want_grad, bool want_info,
+				  BtydChunkSums *out)
+{
+	int			np = btyd_nparams(kind),
+				i;
+
+	Assert(start >= 0 && start <= end);
+	Assert(!want_info || want_grad);
+	memset(out, 0, sizeof(*out));
+	if (!BTYD_IS_BG(kind))
+	{
+		out->ll = loglik_derivs(kind, params, obs + start, end - start,
+								want_grad ? out->grad : NULL,
+								want_info ? out->info : NULL);
+		return;
+	}
+	if (tt && tt->nuv > 0)
+		out->ll = bgnbd_loglik_core(kind == BTYD_MBGNBD, params, obs + start, end - start,
+									want_grad ? out->grad : NULL,
+									want_info ? out->info : NULL,
+									tt->iT + start, tt->itx + start, tt->lg, tt->iv);
+	else
+		out->ll = bgnbd_loglik_core(kind == BTYD_MBGNBD, params, obs + start, end - start,
+									want_grad ? out->grad : NULL,
+									want_info ? out->info : NULL,
+									NULL, NULL, NULL, NULL);
+	/* the core sums the Hessian; the information matrix is its negative */
+	if (want_info)
+		for (i = 0; i < np * np; i++)
+			out->info[i] = -out->info[i];
+}
+
+/* number of BTYD_FIT_CHUNK-sized chunks of a pass over nobs observations */
+int
+btyd_fit_nchunks(int nobs)
+{
+	return (int) (((int64) nobs + BTYD_FIT_CHUNK - 1) / BTYD_FIT_CHUNK);
+}
+
+/*
+ * btyd_chunk_sums_total
+ *		The pass's totals from its chunks' sums, added in chunk order (the
+ *		one summation order of every fit, serial or parallel, so that the
+ *		result does not depend on the number of workers or on which process
+ *		computed which chunk).  Returns the log-likelihood; grad and info
+ *		(either may be NULL) receive the gradient and the information
+ *		matrix; *exact (may be NULL) whether info is the exact minus Hessian
+ *		(BG/NBD) or the BHHH matrix.
+ */
+double
+btyd_chunk_sums_total(int kind, const BtydChunkSums *sums, int nchunks,
+					  double *grad, double *info, bool *exact)
+{
+	int			np = btyd_nparams(kind),
+				c,
+				i;
+	double		ll = 0.0;
+
+	if (grad)
+		for (i = 0; i < np; i++)
+			grad[i] = 0.0;
+	if (info)
+		for (i = 0; i < np * np; i++)
+			info[i] = 0.0;
+	for (c = 0; c < nchunks; c++)
+	{
+		ll += sums[c].ll;
+		if (grad)
+			for (i = 0; i < np; i++)
+				grad[i] += sums[c].grad[i];
+		if (info)
+			for (i = 0; i < np * np; i++)
+				info[i] += sums[c].info[i];
+	}
+	if (exact)
+		*exact = BTYD_IS_BG(kind);
+	return ll;
+}
+
+/*
  * btyd_loglik_derivs
  *		The log-likelihood of the compressed observations with its gradient
  *		(d LL / d param) and an information matrix (np x np, row-major, an
@@ -1058,42 +1171,34 @@ btyd_loglik(int kind, const double *params, const BtydObs *obs, int nobs)
  *		iterations.  BG/NBD: the exact analytic Hessian (*exact = true);
  *		Pareto/NBD and Gamma-Gamma: the outer product of the customers'
  *		gradients (BHHH).  tt, when given, holds BG/NBD's distinct times and
- *		scratch for their logs.
+ *		scratch for their logs.  Summed in chunks of BTYD_FIT_CHUNK
+ *		observations, exactly as the parallel fit sums them
+ *		(src/btyd_parallel.c), so both give the same bits.
  */
 double
 btyd_loglik_derivs(int kind, const double *params, const BtydObs *obs, int nobs,
 				   double *grad, double *info, bool *exact, const BtydTimeTable *tt)
 {
+	int			nchunks = btyd_fit_nchunks(nobs),
+				c;
+	BtydChunkSums one;
+	BtydChunkSums *sums = (nchunks > 1) ? palloc(sizeof(BtydChunkSums) * nchunks) : &one;
 	double		ll;
-	int			np = btyd_nparams(kind),
-				i;
 
-	if (!BTYD_IS_BG(kind))
+	if (BTYD_IS_BG(kind) && tt && tt->nuv > 0)
+		btyd_time_table_fill(tt, params[1]);
+	for (c = 0; c < nchunks; c++)
 	{
-		if (exact)
-			*exact = false;
-		return loglik_derivs(kind, params, obs, nobs, grad, info);
-	}
-	if (tt && tt->nuv > 0)
-	{
-		for (i = 0; i < tt->nuv; i++)
-		{
-			double		av = params[1] + tt->uv[i];
+		int			start = c * BTYD_FIT_CHUNK;
 
-			tt->lg[i] = log(av);
-			tt->iv[i] = 1.0 / av;
-		}
-		ll = bgnbd_loglik_core(kind == BTYD_MBGNBD, params, obs, nobs, grad, info,
-							   tt->iT, tt->itx, tt->lg, tt->iv);
+		CHECK_FOR_INTERRUPTS();
+		btyd_loglik_chunk(kind, params, obs, start, Min(nobs, start + BTYD_FIT_CHUNK),
+						  BTYD_IS_BG(kind) ? tt : NULL, grad != NULL || info != NULL,
+						  info != NULL, &sums[c]);
 	}
-	else
-		ll = bgnbd_loglik_core(kind == BTYD_MBGNBD, params, obs, nobs, grad, info,
-							   NULL, NULL, NULL, NULL);
-	if (info)
-		for (i = 0; i < np * np; i++)
-			info[i] = -info[i];
-	if (exact)
-		*exact = true;
+	ll = btyd_chunk_sums_total(kind, sums, nchunks, grad, info, exact);
+	if (sums != &one)
+		pfree(sums);
 	return ll;
 }
 
