@@ -1139,12 +1139,10 @@ fit_flatten_into(ExpandedObjectHeader *eohptr, void *result, Size allocated_size
 static FitExpanded *
 fit_expanded_new(MemoryContext parent, int kind)
 {
-	MemoryContext objcxt = AllocSetContextCreate(parent, "btyd_fit_state",
-												 ALLOCSET_SMALL_SIZES);
-	FitExpanded *fe = MemoryContextAllocZero(objcxt, sizeof(FitExpanded));
+	FitExpanded *fe = (FitExpanded *)
+		ra_xstate_new(parent, &fit_methods, sizeof(FitExpanded), "btyd_fit_state");
 
-	EOH_init_header(&fe->hdr, &fit_methods, objcxt);
-	fit_state_init(&fe->st, objcxt, kind);
+	fit_state_init(&fe->st, fe->hdr.eoh_context, kind);
 	return fe;
 }
 
@@ -1235,12 +1233,10 @@ fit_flat_check(const FitFlat *f)
 static bool
 fit_view(Datum d, BtydFitState *view)
 {
-	if (VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)))
-	{
-		FitExpanded *fe = (FitExpanded *) DatumGetEOHP(d);
+	FitExpanded *fe = (FitExpanded *) ra_xstate_of(d, &fit_methods, false, "btyd_fit_state");
 
-		if (fe->hdr.eoh_methods != &fit_methods)
-			elog(ERROR, "expanded object is not a btyd_fit_state");
+	if (fe != NULL)
+	{
 		fit_state_compact(&fe->st);
 		*view = fe->st;
 		return true;
@@ -1270,12 +1266,9 @@ fit_rw_state(Datum d, MemoryContext aggcxt)
 	BtydFitState view;
 	FitExpanded *fe;
 
-	if (VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)))
-	{
-		fe = (FitExpanded *) DatumGetEOHP(d);
-		if (fe->hdr.eoh_methods == &fit_methods)
-			return fe;
-	}
+	fe = (FitExpanded *) ra_xstate_of(d, &fit_methods, true, "btyd_fit_state");
+	if (fe != NULL)
+		return fe;
 	fit_view(d, &view);
 	fe = fit_expanded_new(aggcxt, view.kind);
 	fit_state_add_run(&fe->st, &view);

@@ -890,20 +890,15 @@ dlx_flatten_into(ExpandedObjectHeader *eohptr, void *result, Size allocated_size
 /*
  * dlx_of
  *		The expanded state behind datum d when it is one of family f's (read-
- *		write only when rw), else NULL: a flat value, or another object.
+ *		write only when rw), else NULL: a flat value, or a read-only object
+ *		when rw.
  */
 static DlExpanded *
 dlx_of(Datum d, const DlFamily *f, bool rw)
 {
-	DlExpanded *x;
+	DlExpanded *x = (DlExpanded *) ra_xstate_of(d, &dlx_methods, rw, "merge() state");
 
-	if (rw ? !VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)) :
-		!VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)))
-		return NULL;
-	x = (DlExpanded *) DatumGetEOHP(d);
-	if (x->hdr.eoh_methods != &dlx_methods || x->f != f)
-		return NULL;
-	return x;
+	return x != NULL && x->f == f ? x : NULL;
 }
 
 /*

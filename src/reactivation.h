@@ -170,6 +170,14 @@ extern void ra_format_date(StringInfo buf, int32 day);
 extern int32 ra_check_as_of(DateADT as_of);
 extern int	ra_parse_period(text *period);
 extern MemoryContext ra_agg_context(FunctionCallInfo fcinfo, const char *fname);
+struct ExpandedObjectHeader;
+struct ExpandedObjectMethods;
+extern struct ExpandedObjectHeader *ra_xstate_new(MemoryContext parent,
+												  const struct ExpandedObjectMethods *methods,
+												  Size size, const char *name);
+extern struct ExpandedObjectHeader *ra_xstate_of(Datum d,
+												 const struct ExpandedObjectMethods *methods,
+												 bool rw, const char *type_name);
 extern void ra_corrupt(int errc, const char *what, const char *detail) pg_attribute_noreturn();
 extern void ra_overflow(const char *what, const char *detail) pg_attribute_noreturn();
 extern int64 ra_event_time(FunctionCallInfo fcinfo, int argno, RaTimeKind tk,

@@ -765,12 +765,10 @@ breaks_flatten_into(ExpandedObjectHeader *eohptr, void *result, Size allocated_s
 static BreaksExpanded *
 breaks_expanded_new(MemoryContext parent, int32 n, int32 mode, int64 capacity)
 {
-	MemoryContext objcxt = AllocSetContextCreate(parent, "rfm_breaks_state",
-												 ALLOCSET_SMALL_SIZES);
-	BreaksExpanded *eb = MemoryContextAlloc(objcxt, sizeof(BreaksExpanded));
+	BreaksExpanded *eb = (BreaksExpanded *)
+		ra_xstate_new(parent, &breaks_methods, sizeof(BreaksExpanded), "rfm_breaks_state");
 
-	EOH_init_header(&eb->hdr, &breaks_methods, objcxt);
-	breaks_state_init(&eb->st, objcxt, n, mode, capacity);
+	breaks_state_init(&eb->st, eb->hdr.eoh_context, n, mode, capacity);
 	return eb;
 }
 
@@ -810,12 +808,11 @@ breaks_flat_check(const BreaksFlat *f)
 static bool
 breaks_view(Datum d, BreaksState *view)
 {
-	if (VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)))
-	{
-		BreaksExpanded *eb = (BreaksExpanded *) DatumGetEOHP(d);
+	BreaksExpanded *eb = (BreaksExpanded *)
+		ra_xstate_of(d, &breaks_methods, false, "rfm_breaks_state");
 
-		if (eb->hdr.eoh_methods != &breaks_methods)
-			elog(ERROR, "expanded object is not an rfm_breaks_state");
+	if (eb != NULL)
+	{
 		*view = eb->st;
 		return true;
 	}
@@ -847,12 +844,9 @@ breaks_rw_state(Datum d, MemoryContext aggcxt)
 	BreaksState view;
 	BreaksExpanded *eb;
 
-	if (VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)))
-	{
-		eb = (BreaksExpanded *) DatumGetEOHP(d);
-		if (eb->hdr.eoh_methods == &breaks_methods)
-			return eb;
-	}
+	eb = (BreaksExpanded *) ra_xstate_of(d, &breaks_methods, true, "rfm_breaks_state");
+	if (eb != NULL)
+		return eb;
 	breaks_view(d, &view);
 	eb = breaks_expanded_new(aggcxt, view.n, view.mode, view.count);
 	breaks_append_all(&eb->st, view.values, view.count);

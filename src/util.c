@@ -11,6 +11,8 @@
 #include "common/shortest_dec.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/expandeddatum.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
@@ -748,6 +750,52 @@ ra_agg_context(FunctionCallInfo fcinfo, const char *fname)
 	if (!AggCheckCallContext(fcinfo, &aggctx))
 		elog(ERROR, "%s called in non-aggregate context", fname);
 	return aggctx;
+}
+
+/*
+ * Aggregate states kept as expanded objects (utils/expandeddatum.h):
+ * rfm_breaks_state, btyd_fit_state and the merge() states.  A transition
+ * function returns its state as a read-write expanded object whose context
+ * is a child of the aggregate context; nodeAgg (and Citus'
+ * worker_partial_agg) then keep it between rows without copying and hand it
+ * back read-write, so the function changes it in place.
+ *
+ * ra_xstate_new
+ *		A zeroed object of size bytes (starting with its header) in a small
+ *		memory context of its own, a child of parent.  name must be a string
+ *		constant (it names the context).
+ */
+ExpandedObjectHeader *
+ra_xstate_new(MemoryContext parent, const ExpandedObjectMethods *methods, Size size,
+			  const char *name)
+{
+	MemoryContext cxt = AllocSetContextCreateInternal(parent, name, ALLOCSET_SMALL_SIZES);
+	ExpandedObjectHeader *eoh = MemoryContextAllocZero(cxt, size);
+
+	EOH_init_header(eoh, methods, cxt);
+	return eoh;
+}
+
+/*
+ * ra_xstate_of
+ *		The object behind datum d when it is an expanded object with these
+ *		methods (and read-write, when rw), else NULL: a flat value, or (rw)
+ *		a read-only pointer, which the caller must not change.  Any other
+ *		expanded object where type_name is expected is an error.
+ */
+ExpandedObjectHeader *
+ra_xstate_of(Datum d, const ExpandedObjectMethods *methods, bool rw, const char *type_name)
+{
+	ExpandedObjectHeader *eoh;
+
+	if (!VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)))
+		return NULL;
+	eoh = DatumGetEOHP(d);
+	if (eoh->eoh_methods != methods)
+		elog(ERROR, "expanded object is not a %s", type_name);
+	if (rw && !VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)))
+		return NULL;
+	return eoh;
 }
 
 /*
