@@ -534,6 +534,34 @@ uplift_revenue_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(a);
 }
 
+/*
+ * set_welch
+ *		The revenue interval and test columns from the difference of the
+ *		means and the two squared standard errors vt = s_t^2 / n_t and
+ *		vc = s_c^2 / n_c (Welch 1947; Welch-Satterthwaite degrees of
+ *		freedom), left NULL when both variances are zero.
+ */
+static void
+set_welch(double diff, double vt, double vc, int64 nt, int64 nc,
+		  Datum *values, bool *nulls)
+{
+	double		se2 = vt + vc;
+
+	if (se2 > 0)
+	{
+		double		se = sqrt(se2);
+		double		df = se2 * se2 / (vt * vt / (nt - 1) + vc * vc / (nc - 1));
+		double		t = diff / se;
+		double		q = ra_student_t_quantile(0.975, df);
+
+		SET(U_REVENUE_CI_LOW, diff - q * se);
+		SET(U_REVENUE_CI_HIGH, diff + q * se);
+		SET(U_REVENUE_T, t);
+		SET(U_REVENUE_DF, df);
+		SET(U_REVENUE_P_VALUE, student_t_two_sided(t, df));
+	}
+}
+
 static int64
 exact_count(double v)
 {
@@ -577,22 +605,9 @@ uplift_revenue_final(PG_FUNCTION_ARGS)
 		if (nt >= 2 && nc >= 2)
 		{
 			double		vt = s[R_M2T] / (nt - 1) / nt,	/* s_t^2 / n_t */
-						vc = s[R_M2C] / (nc - 1) / nc,
-						se2 = vt + vc;
+						vc = s[R_M2C] / (nc - 1) / nc;
 
-			if (se2 > 0)
-			{
-				double		se = sqrt(se2);
-				double		df = se2 * se2 / (vt * vt / (nt - 1) + vc * vc / (nc - 1));
-				double		t = diff / se;
-				double		q = ra_student_t_quantile(0.975, df);
-
-				SET(U_REVENUE_CI_LOW, diff - q * se);
-				SET(U_REVENUE_CI_HIGH, diff + q * se);
-				SET(U_REVENUE_T, t);
-				SET(U_REVENUE_DF, df);
-				SET(U_REVENUE_P_VALUE, student_t_two_sided(t, df));
-			}
+			set_welch(diff, vt, vc, nt, nc, values, nulls);
 		}
 	}
 	PG_RETURN_DATUM(form_result(fcinfo, values, nulls));
@@ -1130,22 +1145,9 @@ uplift_exact_final(PG_FUNCTION_ARGS)
 			double		vt = num_ratio(vt_num, num_mul(num_mul(num_mul(ntn, ntn),
 																int64_to_numeric(nt - 1)), p2)),
 						vc = num_ratio(vc_num, num_mul(num_mul(num_mul(ncn, ncn),
-																int64_to_numeric(nc - 1)), p2)),
-						se2 = vt + vc;
+																int64_to_numeric(nc - 1)), p2));
 
-			if (se2 > 0)
-			{
-				double		se = sqrt(se2);
-				double		df = se2 * se2 / (vt * vt / (nt - 1) + vc * vc / (nc - 1));
-				double		t = diff / se;
-				double		q = ra_student_t_quantile(0.975, df);
-
-				SET(U_REVENUE_CI_LOW, diff - q * se);
-				SET(U_REVENUE_CI_HIGH, diff + q * se);
-				SET(U_REVENUE_T, t);
-				SET(U_REVENUE_DF, df);
-				SET(U_REVENUE_P_VALUE, student_t_two_sided(t, df));
-			}
+			set_welch(diff, vt, vc, nt, nc, values, nulls);
 		}
 	}
 	PG_RETURN_DATUM(form_result(fcinfo, values, nulls));
